@@ -1,0 +1,315 @@
+"""The Assistant: one object that indexes articles and answers questions.
+
+It wires the pipeline stages together (converters → splitter → embedder →
+index store → hybrid retriever → reader → answer builder) and is what the
+CLI, the TUI and the evaluator all use.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from qa.converters import ConversionReport, Skipped, convert_paths
+from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
+from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
+from qa.preprocessors.splitter import PassageSplitter
+from qa.readers.answers import build_answer
+from qa.readers.extractive import DEFAULT_READER_PATH, ExtractiveReader
+from qa.retrievers.dense import DenseRetriever
+from qa.retrievers.filters import Filters
+from qa.retrievers.hybrid import HybridRetriever
+from qa.retrievers.sparse import BM25Retriever
+from qa.store.index_store import IndexData, IndexStore
+from qa.types import Answer, Article, Passage
+
+log = logging.getLogger("qa")
+
+Progress = Callable[[int, int, str], None]
+#: Longest question (in characters) that is searched and read; the rest is cut.
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass
+class IndexReport:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    passages_embedded: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {len(self.skipped)} skipped")
+
+
+def _under(path: str | None, roots: list[Path]) -> bool:
+    if not path:
+        return False
+    p = Path(path.split("#", 1)[0])
+    return any(p == r or p.is_relative_to(r) for r in roots)
+
+
+class Assistant:
+    """Index and question answering over one index folder."""
+
+    def __init__(
+        self,
+        index_dir: str | Path,
+        embedder: str = DEFAULT_EMBEDDER,
+        reader: str | Path = DEFAULT_READER_PATH,
+        top_k: int = 5,
+        retrieval: str = "hybrid",
+        passage_tokens: int = 200,
+        faiss_kind: str = "auto",
+        threshold: float | None = None,
+    ):
+        self.index_dir = Path(index_dir)
+        self.store = IndexStore(self.index_dir)
+        self.embedder = SentenceTransformerEmbedder(embedder)
+        self.reader = ExtractiveReader(reader)
+        self.top_k = top_k
+        self.retrieval = retrieval
+        self.passage_tokens = passage_tokens
+        self.faiss_kind = faiss_kind
+        self._threshold = threshold
+        self._data: IndexData | None = None
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.RLock()
+
+    # -- construction ----------------------------------------------------------
+    @classmethod
+    def open(cls, index_dir: str | Path, **kwargs) -> "Assistant":
+        """Open an existing index; raises IndexError_ with a one-line reason."""
+        a = cls(index_dir, **kwargs)
+        if not a.store.exists():
+            raise IndexError_(f"no index in {index_dir}: run `newsdesk index PATH... --index {index_dir}`")
+        a._load()
+        return a
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None,
+                   progress: Progress | None = None, **kwargs) -> "Assistant":
+        """Index ``paths`` (into a temporary folder unless ``index_dir`` is given)."""
+        if index_dir is None:
+            index_dir = tempfile.mkdtemp(prefix="newsdesk-index-")
+        a = cls(index_dir, **kwargs)
+        a.index(list(paths), progress=progress)
+        return a
+
+    @property
+    def threshold(self) -> float:
+        if self._threshold is not None:
+            return self._threshold
+        return self.reader.settings.no_answer_threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._threshold = value
+
+    def warm_up(self) -> None:
+        """Load both models now (otherwise the first question does it)."""
+        self.embedder.warm_up()
+        self.reader.warm_up()
+
+    def _load(self) -> None:
+        data = self.store.load(embedder=self.embedder.model_name)
+        self._set_data(data)
+
+    def _set_data(self, data: IndexData) -> None:
+        with self._lock:
+            self._data = data
+            self._retriever = HybridRetriever(
+                DenseRetriever(data.dense, data.vectors),
+                BM25Retriever(data.bm25, len(data.passages)),
+                data.passages,
+                mode=self.retrieval,
+            )
+
+    @property
+    def data(self) -> IndexData:
+        if self._data is None:
+            if self.store.exists():
+                self._load()
+            else:
+                raise IndexError_(f"no index in {self.index_dir}: index some articles first")
+        return self._data  # type: ignore[return-value]
+
+    # -- indexing --------------------------------------------------------------
+    def splitter(self) -> PassageSplitter:
+        return PassageSplitter(max_tokens=self.passage_tokens, tokenizer=self.reader.tokenizer_only())
+
+    def index(self, paths: Sequence[str | Path], rebuild: bool = False, remove_missing: bool = True,
+              progress: Progress | None = None, follow_symlinks: bool = False) -> IndexReport:
+        """Index files and folders; only new or changed articles are embedded.
+
+        Articles previously indexed from under ``paths`` that are gone now are
+        dropped (unless ``remove_missing`` is False); articles from other
+        places stay.
+        """
+        t0 = time.perf_counter()
+        roots = [Path(p).resolve() for p in paths]
+        if progress:
+            progress(0, 0, "reading files")
+        conv: ConversionReport = convert_paths(roots, follow_symlinks=follow_symlinks)
+        report = IndexReport(skipped=list(conv.skipped), warnings=list(conv.warnings))
+        with self.store.lock():
+            old: IndexData | None = None
+            if not rebuild and self.store.exists():
+                try:
+                    old = self.store.load(embedder=self.embedder.model_name)
+                except IndexError_:
+                    raise
+            old_articles = old.articles if old else {}
+            new_by_id: dict[str, Article] = {}
+            for a in conv.articles:
+                new_by_id.setdefault(a.id, a)
+            old_paths = {a.path: aid for aid, a in old_articles.items()}
+            keep: dict[str, Article] = {}
+            for aid, a in old_articles.items():
+                if aid in new_by_id:
+                    keep[aid] = a
+                    report.unchanged += 1
+                elif not (remove_missing and _under(a.path, roots)):
+                    keep[aid] = a
+            fresh = [a for aid, a in new_by_id.items() if aid not in old_articles]
+            for a in fresh:
+                if a.path in old_paths and old_paths[a.path] not in new_by_id:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            report.removed = len(old_articles) - len(keep) - report.updated
+            report.removed = max(report.removed, 0)
+
+            passages: list[Passage] = []
+            vectors: list[np.ndarray] = []
+            if old is not None:
+                rows = [i for i, p in enumerate(old.passages) if p.article_id in keep]
+                passages.extend(old.passages[i] for i in rows)
+                if rows:
+                    vectors.append(old.vectors[rows])
+            splitter = self.splitter()
+            new_passages = [p for a in fresh for p in splitter.run(a)]
+            if new_passages:
+                def emb_progress(done: int, total: int) -> None:
+                    if progress:
+                        progress(done, total, "embedding passages")
+
+                vectors.append(self.embedder.run([p.text for p in new_passages], emb_progress))
+                passages.extend(new_passages)
+            report.passages_embedded = len(new_passages)
+            articles = {**keep, **{a.id: a for a in fresh}}
+            dim = self.embedder.dimension if (new_passages or old is None) else int(old.manifest["dimension"])
+            vec = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+            changed = fresh or len(keep) != len(old_articles) or old is None
+            if changed:
+                if progress:
+                    progress(len(passages), len(passages), "writing index")
+                self.store.write(articles, passages, vec, self.embedder.model_name, dim,
+                                 self.faiss_kind, extra={"reader": self.reader.model_name})
+                self._load()
+            elif old is not None:
+                self._set_data(old)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def add(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IndexReport:
+        """Index more files without dropping anything already indexed."""
+        return self.index(paths, remove_missing=False, progress=progress)
+
+    def remove(self, article_id: str) -> bool:
+        """Drop one article (and its passages) from the index."""
+        with self.store.lock():
+            data = self.store.load(embedder=self.embedder.model_name)
+            if article_id not in data.articles:
+                return False
+            rows = [i for i, p in enumerate(data.passages) if p.article_id != article_id]
+            articles = {k: v for k, v in data.articles.items() if k != article_id}
+            self.store.write(articles, [data.passages[i] for i in rows], data.vectors[rows],
+                             data.manifest["embedder"], int(data.manifest["dimension"]),
+                             self.faiss_kind, extra={"reader": self.reader.model_name})
+            self._load()
+        return True
+
+    # -- browsing --------------------------------------------------------------
+    def articles(self) -> list[Article]:
+        return sorted(self.data.articles.values(), key=lambda a: (a.date or "", a.title), reverse=True)
+
+    def article(self, article_id: str) -> Article:
+        return self.data.articles[article_id]
+
+    def stats(self) -> dict:
+        d = self.data
+        size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
+        return {
+            "articles": len(d.articles),
+            "passages": len(d.passages),
+            "embedder": d.manifest.get("embedder"),
+            "dimension": d.manifest.get("dimension"),
+            "faiss": d.manifest.get("faiss"),
+            "reader": self.reader.model_name,
+            "index_dir": str(self.index_dir),
+            "index_bytes": size,
+            "written": d.manifest.get("written"),
+        }
+
+    # -- asking ----------------------------------------------------------------
+    def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None):
+        data = self.data
+        mask = filters.mask(data.passages, data.articles) if filters and filters.active else None
+        qv = self.embedder.run([question])[0] if self.retrieval != "bm25" else None
+        return self._retriever.run(question, qv, top_k or self.top_k, mask)  # type: ignore[union-attr]
+
+    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
+            history=None) -> Answer:
+        """Answer one question from the indexed articles.
+
+        ``history`` (a Conversation or list of earlier (question, Answer)) lets
+        follow-ups like "when did he say that?" be understood.
+        """
+        from qa.conversation import rewrite_question
+
+        clean = " ".join((question or "").split())
+        if not any(ch.isalnum() for ch in clean):
+            raise EmptyQuestionError("Please type a question with some words in it.")
+        clean = clean[:MAX_QUESTION_CHARS]
+        understood = clean
+        if history:
+            understood = rewrite_question(clean, history)
+        t0 = time.perf_counter()
+        data = self.data
+        retrieved = self.retrieve(understood, top_k, filters)
+        t1 = time.perf_counter()
+        preds = self.reader.predict([understood] * len(retrieved), [r.passage.text for r in retrieved])
+        t2 = time.perf_counter()
+        answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence, self.threshold)
+        if understood != clean:
+            answer.understood_as = understood
+        answer.timings = {"retrieve_s": t1 - t0, "read_s": t2 - t1, "total_s": time.perf_counter() - t0}
+        return answer
+
+    def ask_many(self, questions: Iterable[str], top_k: int | None = None,
+                 filters: Filters | None = None) -> Iterable[Answer]:
+        """Answer questions one after another, lazily (memory stays flat)."""
+        for q in questions:
+            try:
+                yield self.ask(q, top_k=top_k, filters=filters)
+            except EmptyQuestionError:
+                yield Answer(q or "", "", 0.0, None, None, None, "", None)
+
+    def conversation(self):
+        from qa.conversation import Conversation
+
+        return Conversation(self)

@@ -1,0 +1,245 @@
+"""``newsdesk``: a thin command line over the Python API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from qa.textsafe import one_line, plain
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_SEEDS = PROJECT_ROOT / "seeds"
+
+
+def default_index_dir() -> Path:
+    """Per-user data folder (NEWSDESK_HOME overrides it)."""
+    if os.environ.get("NEWSDESK_HOME"):
+        return Path(os.environ["NEWSDESK_HOME"]) / "index"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("newsdesk", appauthor=False)) / "index"
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = {"t": None, "stage": None}
+
+    def cb(done: int, total: int, stage: str) -> None:
+        if stage != bar["stage"]:
+            if bar["t"] is not None:
+                bar["t"].close()
+            bar["t"] = tqdm(total=total or None, desc=stage, unit="passage", file=sys.stderr,
+                            disable=not total, leave=False)
+            bar["stage"] = stage
+        if bar["t"] is not None and total:
+            bar["t"].n = done
+            bar["t"].refresh()
+
+    def close() -> None:
+        if bar["t"] is not None:
+            bar["t"].close()
+
+    return cb, close
+
+
+def _assistant_kwargs(args) -> dict:
+    kw = {}
+    for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind"):
+        v = getattr(args, name, None)
+        if v is not None:
+            kw[name] = v
+    return kw
+
+
+def open_assistant(args, quiet: bool = False):
+    """Open --index DIR, or the per-user index (built from seeds/ on first use)."""
+    from qa import Assistant
+
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    kw = _assistant_kwargs(args)
+    a = Assistant(index_dir, **kw)
+    if not a.store.exists():
+        if args.index:
+            from qa.errors import IndexError_
+
+            raise IndexError_(f"no index in {index_dir}: run `newsdesk index PATH... --index {index_dir}`")
+        if not quiet:
+            print(f"First run: indexing the bundled articles into {index_dir}", file=sys.stderr)
+        cb, close = _progress_bar()
+        try:
+            a.index([BUNDLED_SEEDS], progress=None if quiet else cb)
+        finally:
+            close()
+    return a
+
+
+def cmd_index(args) -> int:
+    from qa import Assistant
+
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    a = Assistant(index_dir, **_assistant_kwargs(args))
+    cb, close = _progress_bar()
+    try:
+        report = a.index(args.paths, rebuild=args.rebuild, progress=cb,
+                         follow_symlinks=args.follow_symlinks)
+    finally:
+        close()
+    for s in report.skipped:
+        print(f"warning: {one_line(str(s), 300)}", file=sys.stderr)
+    for w in report.warnings:
+        print(f"warning: {one_line(w, 300)}", file=sys.stderr)
+    print(f"{index_dir}: {report.summary()}; {report.passages_embedded} passages embedded "
+          f"in {report.seconds:.1f}s")
+    return 0
+
+
+def format_answer(answer) -> str:
+    lines = []
+    if answer.understood_as:
+        lines.append(f"Understood as: {one_line(answer.understood_as)}")
+    if answer.found and answer.article:
+        a = answer.article
+        lines.append(f"Answer: {one_line(answer.text)}")
+        lines.append(f"Sentence: {one_line(answer.sentence)}")
+        cite = " · ".join(plain(x) for x in (a.title, a.date, a.section) if x)
+        lines.append(f"Source: {cite}")
+        lines.append(f"Confidence: {answer.confidence:.0%}")
+    else:
+        lines.append("No answer found in the articles. Closest passages:")
+        for rp in answer.passages[:3]:
+            lines.append(f"  {rp.rank}. {one_line(rp.passage.text, 160)}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    from qa import Filters
+
+    a = open_assistant(args, quiet=args.json)
+    filters = Filters(args.date_from, args.date_to, tuple(args.section or ()))
+    answer = a.ask(args.question, top_k=args.top_k, filters=filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=True, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from tui import run_chat
+
+    paths = args.paths
+
+    def factory():
+        from qa import Assistant
+
+        if paths:
+            index_dir = Path(args.index) if args.index else default_index_dir().with_name("chat-index")
+            a = Assistant(index_dir, **_assistant_kwargs(args))
+            a.index(paths, remove_missing=False)
+            return a
+        return open_assistant(args, quiet=True)
+
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    run_chat(factory, history_path=index_dir.parent / f"{index_dir.name}.conversation.json")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    a = open_assistant(args, quiet=True)
+    print(json.dumps(a.stats(), indent=2))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluation.cli import run_eval
+
+    return run_eval(args, open_assistant)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsdesk", description="Exact, cited answers from news articles.")
+    p.add_argument("--verbose", "-v", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--index", help="index folder (default: per-user data folder)")
+        sp.add_argument("--embedder", help="sentence-transformers model path or hub id")
+        sp.add_argument("--reader", help="extractive QA model path or hub id (default models/reader)")
+
+    i = sub.add_parser("index", help="index files and folders")
+    i.add_argument("paths", nargs="+")
+    common(i)
+    i.add_argument("--rebuild", action="store_true", help="discard the old index and build anew")
+    i.add_argument("--faiss", dest="faiss_kind", choices=["auto", "flat", "hnsw", "ivf"])
+    i.add_argument("--follow-symlinks", action="store_true")
+    i.set_defaults(func=cmd_index)
+
+    a = sub.add_parser("ask", help="answer one question")
+    a.add_argument("question")
+    common(a)
+    a.add_argument("--top-k", type=int)
+    a.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"])
+    a.add_argument("--threshold", type=float, help="no-answer threshold (0-1)")
+    a.add_argument("--date-from")
+    a.add_argument("--date-to")
+    a.add_argument("--section", action="append")
+    a.add_argument("--json", action="store_true", help="print every Answer field as JSON")
+    a.set_defaults(func=cmd_ask)
+
+    c = sub.add_parser("chat", help="open the terminal chat")
+    c.add_argument("paths", nargs="*")
+    common(c)
+    c.set_defaults(func=cmd_chat)
+
+    s = sub.add_parser("stats", help="index statistics")
+    common(s)
+    s.set_defaults(func=cmd_stats)
+
+    e = sub.add_parser("eval", help="score against gold questions")
+    common(e)
+    try:
+        from qa.evaluation.cli import add_arguments
+
+        add_arguments(e)
+    except ImportError:
+        pass
+    e.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.errors import NewsdeskError
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1") if not os.environ.get("NEWSDESK_ONLINE") else None
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(message)s")
+    _quiet_libraries(args.verbose)
+    try:
+        return args.func(args)
+    except NewsdeskError as exc:
+        print(f"error: {one_line(str(exc), 400)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    if verbose:
+        return
+    try:
+        from transformers.utils import logging as tlog
+
+        tlog.set_verbosity_error()
+        tlog.disable_progress_bar()
+    except Exception:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+"""Conversations: follow-up questions understood in the light of earlier turns.
+
+Extractive readers answer one self-contained question. People do not ask like
+that: after "What did Blinken say about the grain deal?" they ask "And what
+did Lavrov say about it?" or "When did he say that?". ``rewrite_question``
+turns such a follow-up into a self-contained question by resolving pronouns
+and ellipsis against the previous turns, with rules that are cheap, run
+offline and can be read and tested:
+
+* "he/she/him/her/his" → the person the last turn was about (the answer of a
+  "who" question, else the first name in the previous question, else a name
+  in the previous answer);
+* "it/that/this/they/them" → the topic of the previous question (what it was
+  "about"), else the previous answer;
+* "What about X?" / "And X?" / "How about X?" → the previous question with its
+  subject swapped for X;
+* a leading "And"/"So"/"Also" is dropped.
+
+The rewritten question is what is retrieved and read, and the Answer shows it
+(``understood_as``) so a person can see how they were understood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from qa.types import Answer, answer_from_dict
+
+_QWORDS = {
+    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "did", "does", "do",
+    "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have", "had",
+    "and", "but", "so", "also", "the", "a", "an", "in", "on", "at", "of", "for", "to", "about",
+    "according", "after", "before", "during", "since", "if", "i", "what's", "who's",
+}
+_ENTITY = re.compile(r"\b([A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*)*)")
+_PERSON_PRON = re.compile(r"\b(he|she|him|her|his|hers)\b", re.I)
+_THING_PRON = re.compile(r"\b(it|that|this|they|them|those|these)\b", re.I)
+_POSSESSIVE = {"his", "her", "hers", "its", "their"}
+_TOPIC = re.compile(r"\b(?:about|on|regarding|over|concerning|with)\s+((?:the\s+|a\s+|an\s+)?[^?.,;]+)", re.I)
+_WHAT_ABOUT = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??$|^and\s+([^?]+?)\s*\?$", re.I)
+_VERBISH = re.compile(r"\b(what|who|when|where|why|how|which|did|does|do|is|are|was|were|say|said|has|have|had)\b", re.I)
+_SPEECH = {"say", "said", "says", "tell", "told", "mention", "mentioned", "announce", "announced",
+           "claim", "claimed", "suggest", "suggested", "describe", "described", "mean", "meant"}
+_LEAD = re.compile(r"^(?:and|so|also|then|ok|okay|well)[,\s]+", re.I)
+
+
+def _entities(text: str) -> list[str]:
+    out = []
+    for m in _ENTITY.finditer(text or ""):
+        words = m.group(1).split()
+        while words and words[0].lower() in _QWORDS:
+            words = words[1:]
+        if words:
+            ent = " ".join(words).rstrip(".’'")
+            if ent.lower() not in _QWORDS and len(ent) > 1:
+                out.append(ent)
+    return out
+
+
+@dataclass
+class Turn:
+    question: str
+    understood: str
+    answer_text: str
+    answer: Answer | None = None
+
+
+def _turns(history: Any) -> list[Turn]:
+    if isinstance(history, Conversation):
+        return history.turns_for_rewrite()
+    turns = []
+    for item in history or []:
+        if isinstance(item, Turn):
+            turns.append(item)
+        else:
+            q, a = item
+            text = a.text if isinstance(a, Answer) else str(a or "")
+            understood = (a.understood_as if isinstance(a, Answer) else None) or q
+            turns.append(Turn(q, understood, text, a if isinstance(a, Answer) else None))
+    return turns
+
+
+def _subject(question: str) -> str | None:
+    """The first name in a question (who or what it is about)."""
+    ents = _entities(question)
+    return ents[0] if ents else None
+
+
+def _topic(question: str) -> str | None:
+    """What the question was about: the phrase after about/on/regarding."""
+    m = _TOPIC.search(question)
+    if not m:
+        return None
+    topic = m.group(1).strip()
+    if _THING_PRON.fullmatch(topic) or _PERSON_PRON.fullmatch(topic):
+        return None
+    return topic
+
+
+def _person(turn: Turn) -> str | None:
+    q = turn.understood
+    if re.match(r"^\s*(who|whom|which (?:official|person|minister|leader))\b", q, re.I) and turn.answer_text:
+        return turn.answer_text
+    subj = _subject(q)
+    if subj:
+        return subj
+    ents = _entities(turn.answer_text)
+    return ents[0] if ents else None
+
+
+def rewrite_question(question: str, history: Any) -> str:
+    """Make a follow-up self-contained; a standalone question is returned as is."""
+    turns = [t for t in _turns(history) if t.understood]
+    q = " ".join(question.split())
+    if not turns:
+        return q
+    last = turns[-1]
+    m = _WHAT_ABOUT.match(q)
+    if m and m.group(2) and (len(m.group(2).split()) > 4 or _VERBISH.search(m.group(2))):
+        m = None
+    if m:
+        new_subject = (m.group(1) or m.group(2) or "").strip()
+        old = _person(last) if not re.match(r"^\s*who", last.understood, re.I) else None
+        old = old or _subject(last.understood)
+        if new_subject and old and old in last.understood:
+            return last.understood.replace(old, new_subject, 1)
+        if new_subject:
+            return f"{last.understood.rstrip('?')} {new_subject}?"
+    body = _LEAD.sub("", q)
+    if body and body[0].islower():
+        body = body[0].upper() + body[1:]
+    person = next((p for p in (_person(t) for t in reversed(turns)) if p), None)
+    topic = next((t for t in (_topic(t.understood) for t in reversed(turns)) if t), None)
+
+    def person_sub(m: re.Match) -> str:
+        word = m.group(1)
+        if not person:
+            return word
+        if word.lower() in _POSSESSIVE:
+            return f"{person}'s"
+        return person
+
+    def thing_sub(m: re.Match) -> str:
+        word = m.group(1)
+        lower = word.lower()
+        ref = topic
+        if lower in ("that", "this") and last.answer_text and not topic:
+            ref = last.answer_text
+        if not ref:
+            return word
+        return ref
+
+    out = body
+    if person and _PERSON_PRON.search(out) and not _mentions(out, person):
+        out = _PERSON_PRON.sub(person_sub, out)
+    if _THING_PRON.search(out):
+        out = _replace_thing_pronoun(out, thing_sub, topic, last)
+    if out == body and not _entities(body) and len(body.split()) <= 6:
+        # An elliptical follow-up with no names ("Why?", "When was that?"): keep the
+        # previous question's subject and topic in view for retrieval.
+        context = " ".join(x for x in (person, topic) if x)
+        if context:
+            out = f"{body.rstrip('?')} ({context})?"
+    return out
+
+
+def _mentions(text: str, name: str) -> bool:
+    return any(part.lower() in text.lower() for part in name.split() if len(part) > 2)
+
+
+def _replace_thing_pronoun(text: str, sub, topic: str | None, last: Turn) -> str:
+    """Replace "it/that/this/them" where they stand for a thing, not a conjunction."""
+    def repl(m: re.Match) -> str:
+        word = m.group(1).lower()
+        after = text[m.end():].lstrip()
+        # "that" followed by a clause ("say that the US...") is a conjunction.
+        if word in ("that", "this") and after and after[0].isalpha() and not after.startswith(("?", ".")):
+            nxt = after.split()[0].lower()
+            if nxt not in ("deal", "agreement", "proposal", "call", "meeting", "statement"):
+                return m.group(0)
+        if word in ("they", "them", "these", "those") and not topic:
+            return m.group(0)
+        before = text[: m.start()].split()
+        if before and before[-1].lower() in _SPEECH and topic:
+            # "when did he say that?" → "... say that about the grain deal?"
+            return f"{m.group(1)} about {topic}"
+        return sub(m)
+
+    return _THING_PRON.sub(repl, text, count=1)
+
+
+@dataclass
+class Conversation:
+    """A sequence of questions and answers with one assistant."""
+
+    assistant: Any
+    turns: list[tuple[str, Answer]] = field(default_factory=list)
+
+    def ask(self, question: str, **kwargs) -> Answer:
+        answer = self.assistant.ask(question, history=self, **kwargs)
+        self.turns.append((question, answer))
+        return answer
+
+    def reset(self) -> None:
+        self.turns.clear()
+
+    def turns_for_rewrite(self, window: int = 3) -> list[Turn]:
+        return [Turn(q, a.understood_as or q, a.text, a) for q, a in self.turns[-window:]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turns": [{"question": q, "answer": a.to_dict()} for q, a in self.turns]}
+
+    @classmethod
+    def from_dict(cls, assistant: Any, data: dict[str, Any]) -> "Conversation":
+        turns = [(t["question"], answer_from_dict(t["answer"])) for t in data.get("turns", [])]
+        return cls(assistant, turns)
+
+    def to_markdown(self) -> str:
+        lines = ["# Newsdesk conversation", ""]
+        for q, a in self.turns:
+            lines.append(f"**Q:** {q}")
+            if a.understood_as:
+                lines.append(f"*Understood as:* {a.understood_as}")
+            lines.append("")
+            if a.found and a.article:
+                lines.append(f"**A:** {a.text}  ")
+                lines.append(f"> {a.sentence}")
+                cite = ", ".join(x for x in (a.article.title, a.article.date, a.article.section) if x)
+                lines.append(f"— {cite} (confidence {a.confidence:.0%})")
+            else:
+                lines.append("**A:** No answer found in the articles.")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def rewrite_all(questions: Sequence[str], answers: Sequence[str]) -> list[str]:
+    """Rewrite each question given the previous ones (for evaluation)."""
+    out: list[str] = []
+    turns: list[Turn] = []
+    for q, a in zip(questions, answers):
+        u = rewrite_question(q, turns)
+        out.append(u)
+        turns.append(Turn(q, u, a))
+    return out

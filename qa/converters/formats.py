@@ -1,0 +1,192 @@
+"""Per-format converters: decoded text in, Articles out.
+
+Each converter takes the decoded text and the file's path and returns a list
+of ``Article`` (JSON and JSONL files may hold many). The article's ``text`` is
+what every character offset refers to, so it is built here once and never
+rewritten later in the pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Callable
+
+from qa.converters.text import clean_text
+from qa.types import Article
+
+SEED_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
+
+
+class BadArticle(ValueError):
+    """The file decoded but holds no article (empty, malformed)."""
+
+
+def article_id(title: str, text: str) -> str:
+    """Stable id: a hash of the content, so renaming a file keeps its id."""
+    return hashlib.sha256(f"{title}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def make_article(title: str, body: str, path: str, date: str | None = None,
+                 section: str | None = None, url: str | None = None) -> Article:
+    """Assemble an article whose text is the headline, a blank line, the body."""
+    title = " ".join(clean_text(title or "").split())
+    body = clean_text(body or "").strip()
+    if not body and not title:
+        raise BadArticle("empty article")
+    text = f"{title}\n\n{body}" if title and body and not body.startswith(title) else (body or title)
+    return Article(article_id(title, text), title or _first_line(text), text,
+                   _clean_opt(date), _clean_opt(section), _clean_opt(url), path)
+
+
+def _clean_opt(value: Any) -> str | None:
+    if value is None:
+        return None
+    s = " ".join(clean_text(str(value)).split())
+    return s or None
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def parse_plain(text: str, path: str) -> list[Article]:
+    """Seed format (``date YYYY-MM-DD Section`` then headline) or plain text."""
+    lines = clean_text(text).strip("\n").split("\n")
+    if not any(line.strip() for line in lines):
+        raise BadArticle("empty file")
+    m = SEED_HEADER.match(lines[0])
+    if m:
+        date, section = m.group(1), (m.group(2) or None)
+        rest = lines[1:]
+        while rest and not rest[0].strip():
+            rest = rest[1:]
+        if not rest:
+            raise BadArticle("seed header but no headline")
+        return [make_article(rest[0], "\n".join(rest[1:]), path, date, section)]
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    return [make_article(lines[0].strip()[:300], "\n".join(lines[1:]), path)]
+
+
+_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARK = re.compile(r"(\*\*|__|`+)")
+_MD_HEAD = re.compile(r"^\s{0,3}#{1,6}\s*", re.M)
+_MD_LIST = re.compile(r"^\s{0,3}(?:[-*+]|>)\s+", re.M)
+
+
+def parse_markdown(text: str, path: str) -> list[Article]:
+    """Markdown: optional front matter (title/date/section), first heading as title."""
+    text = clean_text(text)
+    meta: dict[str, str] = {}
+    m = _FRONT.match(text)
+    if m:
+        for line in m.group(1).splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                meta[k.strip().lower()] = v.strip().strip("\"'")
+        text = text[m.end():]
+    title = meta.get("title")
+    lines = text.strip("\n").split("\n")
+    if not title:
+        while lines and not lines[0].strip():
+            lines = lines[1:]
+        if not lines:
+            raise BadArticle("empty file")
+        title = _MD_HEAD.sub("", lines[0]).strip()
+        lines = lines[1:]
+    body = "\n".join(lines)
+    body = _MD_LINK.sub(r"\1", body)
+    body = _MD_HEAD.sub("", body)
+    body = _MD_LIST.sub("", body)
+    body = _MD_MARK.sub("", body)
+    body = re.sub(r"\n{3,}", "\n\n", body)
+    date = meta.get("date")
+    return [make_article(_MD_MARK.sub("", title), body, path, date[:10] if date else None,
+                         meta.get("section") or meta.get("category"), meta.get("url"))]
+
+
+def parse_html(text: str, path: str) -> list[Article]:
+    """HTML news page: main text, headline and date through trafilatura."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False,
+                                      include_tables=False)
+    if doc is None:
+        raise BadArticle("no article text found in HTML")
+    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    body = data.get("text") or ""
+    if not body.strip():
+        raise BadArticle("no article text found in HTML")
+    cats = data.get("categories")
+    section = cats[0] if isinstance(cats, list) and cats else (cats or None)
+    return [make_article(data.get("title") or "", body, path, data.get("date"), section,
+                         data.get("url"))]
+
+
+_TITLE_KEYS = ("title", "headline", "name")
+_BODY_KEYS = ("body", "text", "content", "article", "maintext")
+_DATE_KEYS = ("date", "published", "published_at", "date_publish", "pubdate")
+_SECTION_KEYS = ("section", "category", "topic")
+
+
+def _pick(record: dict, keys) -> Any:
+    for k in keys:
+        v = record.get(k)
+        if isinstance(v, (str, int, float)) and str(v).strip():
+            return v
+    return None
+
+
+def record_to_article(record: Any, path: str) -> Article:
+    if not isinstance(record, dict):
+        raise BadArticle("record is not an object")
+    body = _pick(record, _BODY_KEYS)
+    if body is None:
+        raise BadArticle("record has no body/text field")
+    date = _pick(record, _DATE_KEYS)
+    return make_article(str(_pick(record, _TITLE_KEYS) or ""), str(body), path,
+                        str(date)[:10] if date else None,
+                        _pick(record, _SECTION_KEYS), _pick(record, ("url", "link")))
+
+
+def parse_json(text: str, path: str) -> list[Article]:
+    """A JSON object, a list of objects, or an object with an ``articles`` list."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise BadArticle(f"malformed JSON ({str(exc).splitlines()[0][:80]})") from exc
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    out, errors = [], 0
+    for i, rec in enumerate(records):
+        try:
+            out.append(record_to_article(rec, f"{path}#{i}" if len(records) > 1 else path))
+        except BadArticle:
+            errors += 1
+    if not out:
+        raise BadArticle("no article records (need a body/text field)")
+    return out
+
+
+def parse_jsonl(lines, path: str, warn: Callable[[str], None]) -> list[Article]:
+    """One JSON record per line; bad lines are skipped and named, not fatal."""
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(record_to_article(json.loads(line), f"{path}#{n}"))
+        except (json.JSONDecodeError, RecursionError):
+            warn(f"{path}:{n}: skipped line: malformed JSON")
+        except BadArticle as exc:
+            warn(f"{path}:{n}: skipped line: {exc}")
+    if not out:
+        raise BadArticle("no valid JSONL records")
+    return out

@@ -1,0 +1,17 @@
+"""Errors Newsdesk reports to people: each carries a one-line message."""
+
+
+class NewsdeskError(Exception):
+    """Base class: ``str(err)`` is a complete one-line message for the user."""
+
+
+class IndexError_(NewsdeskError):
+    """The index folder is missing, broken, or from another embedder/version."""
+
+
+class IndexLockedError(NewsdeskError):
+    """Another process is writing the same index."""
+
+
+class EmptyQuestionError(NewsdeskError):
+    """The question has no words to search for."""

@@ -1,0 +1,78 @@
+"""From reader spans over retrieved passages to one cited Answer.
+
+Spans are moved from passage to article coordinates, the same span found in
+overlapping passages is merged, and each span's final score blends the
+reader's calibrated confidence with the retriever's rank.
+"""
+
+from __future__ import annotations
+
+from qa.preprocessors.sentences import sentence_at
+from qa.readers.extractive import ContextPrediction
+from qa.types import Answer, AnswerSpan, Article, ArticleRef, RetrievedPassage
+
+#: Weight of the retriever in the final ranking score (the rest is the reader's).
+RETRIEVER_WEIGHT = 0.1
+
+
+def build_answer(
+    question: str,
+    retrieved: list[RetrievedPassage],
+    predictions: list[ContextPrediction],
+    articles: dict[str, Article],
+    confidence,
+    threshold: float,
+    max_alternatives: int = 5,
+) -> Answer:
+    top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
+    merged: dict[tuple[str, int, int], AnswerSpan] = {}
+    for rp, pred in zip(retrieved, predictions):
+        p = rp.passage
+        art = articles[p.article_id]
+        rnorm = rp.score / top_retrieval
+        best_here = 0.0
+        for c in pred.candidates:
+            start, end = p.start + c.start, p.start + c.end
+            conf = confidence(c.margin)
+            best_here = max(best_here, conf)
+            span = AnswerSpan(art.text[start:end], conf, start, end, ArticleRef.of(art), p.id,
+                              c.margin, rnorm)
+            key = (art.id, start, end)
+            old = merged.get(key)
+            if old is None or _final(span) > _final(old):
+                merged[key] = span
+        rp.reader_score = best_here
+    ranked = sorted(merged.values(), key=lambda s: -_final(s))
+    ranked = _drop_nested_duplicates(ranked)
+    if not ranked or ranked[0].confidence < threshold:
+        return Answer(question, "", ranked[0].confidence if ranked else 0.0, None, None, None, "", None,
+                      ranked[:max_alternatives], retrieved)
+    best = ranked[0]
+    art = articles[best.article.id]
+    s0, s1 = sentence_at(art.text, best.start, best.end)
+    return Answer(question, best.text, best.confidence, best.article, best.start, best.end,
+                  art.text[s0:s1], s0, ranked[1 : max_alternatives + 1], retrieved)
+
+
+def _final(span: AnswerSpan) -> float:
+    return (1 - RETRIEVER_WEIGHT) * span.confidence + RETRIEVER_WEIGHT * span.retrieval_score
+
+
+def _drop_nested_duplicates(spans: list[AnswerSpan]) -> list[AnswerSpan]:
+    """Keep one of spans in the same article whose text is the same or overlaps heavily."""
+    kept: list[AnswerSpan] = []
+    for s in spans:
+        dup = False
+        for k in kept:
+            if k.article.id != s.article.id:
+                continue
+            overlap = min(k.end, s.end) - max(k.start, s.start)
+            if overlap > 0 and overlap >= 0.5 * min(k.end - k.start, s.end - s.start):
+                dup = True
+                break
+            if k.text.strip().lower() == s.text.strip().lower():
+                dup = True
+                break
+        if not dup:
+            kept.append(s)
+    return kept

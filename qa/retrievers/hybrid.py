@@ -1,0 +1,48 @@
+"""Hybrid retrieval: dense and BM25 candidates fused by reciprocal rank fusion.
+
+RRF needs no score calibration between the two lists (cosines and BM25 scores
+live on different scales), which is why it is the default fusion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.retrievers.dense import DenseRetriever
+from qa.retrievers.sparse import BM25Retriever
+from qa.types import Passage, RetrievedPassage
+
+RRF_K = 60
+
+
+@dataclass
+class HybridRetriever:
+    dense: DenseRetriever
+    sparse: BM25Retriever
+    passages: list[Passage]
+    mode: str = "hybrid"  # hybrid | dense | bm25
+    candidates: int = 30
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"mode": self.mode, "candidates": self.candidates}
+
+    def run(self, question: str, query_vector: np.ndarray | None, top_k: int = 5,
+            mask: np.ndarray | None = None) -> list[RetrievedPassage]:
+        n = max(self.candidates, top_k)
+        dense = self.dense.run(query_vector, n, mask) if self.mode != "bm25" and query_vector is not None else []
+        sparse = self.sparse.run(question, n, mask) if self.mode != "dense" else []
+        fused: dict[int, float] = {}
+        d_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
+        s_rank = {row: r for r, (row, _) in enumerate(sparse, 1)}
+        for row, r in d_rank.items():
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
+        for row, r in s_rank.items():
+            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+        return [
+            RetrievedPassage(self.passages[row], score, i, d_rank.get(row), s_rank.get(row))
+            for i, (row, score) in enumerate(ranked, 1)
+        ]

@@ -1,0 +1,342 @@
+"""The index folder: articles, passages, vectors, FAISS and BM25, written atomically.
+
+Layout::
+
+    INDEX_DIR/
+      CURRENT            name of the live generation (replaced atomically)
+      .lock              held while a process writes
+      gen-000007/
+        manifest.json    format version, embedder, counts, file sizes; written last
+        metadata.sqlite  articles and passages (offsets only; text lives once)
+        vectors.f32      packed float32 passage vectors, row = passage row
+        dense.faiss      FAISS index over the same rows
+        bm25/            bm25s arrays (numpy, no pickle) and vocabulary JSON
+
+A write builds a whole new generation beside the live one and only then
+points CURRENT at it, so a crash (even SIGKILL) at any moment leaves the
+previous generation intact and in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from qa.errors import IndexError_, IndexLockedError, NewsdeskError
+from qa.types import Article, Passage
+
+FORMAT_VERSION = 1
+#: Above this many passages an approximate (HNSW) index is built by default.
+APPROXIMATE_THRESHOLD = 200_000
+REBUILD_HINT = "run `newsdesk index --rebuild PATH... --index {dir}` to rebuild it"
+
+
+@dataclass
+class IndexData:
+    """Everything an open index holds in memory."""
+
+    articles: dict[str, Article]
+    passages: list[Passage]
+    vectors: np.ndarray
+    dense: object  # faiss.Index
+    bm25: object  # bm25s.BM25
+    manifest: dict = field(default_factory=dict)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def build_faiss(vectors: np.ndarray, kind: str = "auto"):
+    """Exact inner product by default; HNSW above the threshold or on request."""
+    import faiss
+
+    n, d = vectors.shape if vectors.ndim == 2 else (0, 0)
+    if kind == "auto":
+        kind = "hnsw" if n > APPROXIMATE_THRESHOLD else "flat"
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 64
+    elif kind == "ivf":
+        nlist = max(1, min(4096, int(np.sqrt(max(n, 1)) * 2)))
+        quant = faiss.IndexFlatIP(d)
+        index = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = min(nlist, 16)
+    else:
+        raise NewsdeskError(f"unknown FAISS index kind {kind!r} (use flat, hnsw, ivf or auto)")
+    if n:
+        index.add(vectors)
+    return index
+
+
+def build_bm25(passages: list[Passage]):
+    import bm25s
+
+    retriever = bm25s.BM25()
+    texts = [p.text for p in passages] or [""]
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    return retriever
+
+
+class IndexStore:
+    """Reads and writes one index folder."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- locating ------------------------------------------------------------
+    def exists(self) -> bool:
+        return (self.root / "CURRENT").is_file() or any(self._generations())
+
+    def _generations(self) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp"))
+
+    def current_generation(self) -> Path:
+        cur = self.root / "CURRENT"
+        if cur.is_file():
+            name = cur.read_text(encoding="utf-8").strip()
+            gen = self.root / name
+            if name.startswith("gen-") and (gen / "manifest.json").is_file():
+                return gen
+        # CURRENT missing or pointing nowhere: fall back to the newest complete generation.
+        complete = [g for g in self._generations() if (g / "manifest.json").is_file()]
+        if not complete:
+            raise IndexError_(f"no index in {self.root}: {REBUILD_HINT.format(dir=self.root)}")
+        return complete[-1]
+
+    def manifest(self) -> dict:
+        gen = self.current_generation()
+        try:
+            return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            raise IndexError_(f"index manifest in {gen} is corrupt: {REBUILD_HINT.format(dir=self.root)}") from exc
+
+    # -- reading -------------------------------------------------------------
+    def load(self, embedder: str | None = None) -> IndexData:
+        """Open the live generation, checking every file against the manifest.
+
+        Dense and BM25 structures are derived data: if only they are damaged
+        they are rebuilt from the vectors and passages (which are checked).
+        """
+        gen = self.current_generation()
+        man = self.manifest()
+        hint = REBUILD_HINT.format(dir=self.root)
+        version = man.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise IndexError_(
+                f"index in {self.root} has format version {version}, newer than this Newsdesk "
+                f"supports ({FORMAT_VERSION}): upgrade Newsdesk or {hint}"
+            )
+        if embedder is not None and man.get("embedder") != embedder:
+            raise IndexError_(
+                f"index in {self.root} was built with embedder {man.get('embedder')!r}, not {embedder!r}: "
+                f"open it with --embedder {man.get('embedder')} or {hint}"
+            )
+        files = man.get("files", {})
+        for name in ("metadata.sqlite", "vectors.f32"):
+            p = gen / name
+            if not p.is_file():
+                raise IndexError_(f"index file {name} is missing in {gen}: {hint}")
+            if name in files and p.stat().st_size != files[name]:
+                raise IndexError_(f"index file {name} in {gen} is truncated or changed: {hint}")
+        articles, passages = self._read_metadata(gen / "metadata.sqlite", hint)
+        dim = int(man.get("dimension", 0))
+        raw = np.fromfile(gen / "vectors.f32", dtype="<f4")
+        if dim <= 0 or raw.size % dim:
+            raise IndexError_(f"index vectors in {gen} do not match dimension {dim}: {hint}")
+        vectors = raw.reshape(-1, dim)
+        if len(vectors) != len(passages) or len(passages) != man.get("passages"):
+            raise IndexError_(
+                f"index in {self.root} has {len(vectors)} vectors for {len(passages)} passages: {hint}"
+            )
+        dense = self._read_faiss(gen, files, len(passages), vectors, man.get("faiss", "flat"))
+        bm25 = self._read_bm25(gen, passages)
+        return IndexData(articles, passages, vectors, dense, bm25, man)
+
+    def _read_metadata(self, path: Path, hint: str):
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+            try:
+                if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("quick_check failed")
+                articles = {}
+                for row in con.execute("SELECT id,title,text,date,section,url,path FROM articles"):
+                    articles[row[0]] = Article(*row)
+                passages = []
+                for pid, aid, s, e in con.execute(
+                    "SELECT id,article_id,start,end FROM passages ORDER BY row"
+                ):
+                    passages.append(Passage(pid, aid, s, e, articles[aid].text[s:e]))
+            finally:
+                con.close()
+        except (sqlite3.DatabaseError, KeyError) as exc:
+            raise IndexError_(f"index metadata {path} is corrupt: {hint}") from exc
+        return articles, passages
+
+    def _read_faiss(self, gen: Path, files: dict, n: int, vectors: np.ndarray, kind: str):
+        import faiss
+
+        p = gen / "dense.faiss"
+        try:
+            if not p.is_file() or ("dense.faiss" in files and p.stat().st_size != files["dense.faiss"]):
+                raise RuntimeError("missing or truncated")
+            index = faiss.read_index(str(p))
+            if index.ntotal != n:
+                raise RuntimeError("count mismatch")
+            if hasattr(index, "hnsw"):
+                index.hnsw.efSearch = 64
+            return index
+        except Exception:  # derived data: rebuild from the checked vectors
+            return build_faiss(vectors, kind if n else "flat")
+
+    def _read_bm25(self, gen: Path, passages: list[Passage]):
+        import bm25s
+
+        try:
+            retriever = bm25s.BM25.load(str(gen / "bm25"), load_corpus=False, allow_pickle=False)
+            if passages and int(retriever.scores["num_docs"]) != len(passages):
+                raise RuntimeError("count mismatch")
+            return retriever
+        except Exception:  # derived data: rebuild from the passages
+            return build_bm25(passages)
+
+    # -- writing -------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 10.0) -> Iterator[None]:
+        """Exclusive writer lock; a second writer waits, then gives up clearly."""
+        import fcntl
+
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(self.root / ".lock", "a+")
+        except PermissionError as exc:
+            raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder") from exc
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise IndexLockedError(
+                            f"index {self.root} is being written by another process; try again when it finishes"
+                        ) from None
+                    time.sleep(0.1)
+            yield
+        finally:
+            fh.close()
+
+    def write(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
+              embedder: str, dimension: int, faiss_kind: str = "auto", extra: dict | None = None) -> Path:
+        """Write a complete new generation, then switch CURRENT to it."""
+        import faiss
+
+        if len(passages) != len(vectors):
+            raise ValueError("one vector per passage is required")
+        if not os.access(self.root, os.W_OK):
+            raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder")
+        gens = self._generations()
+        number = int(gens[-1].name.split("-")[1]) + 1 if gens else 1
+        final = self.root / f"gen-{number:06d}"
+        tmp = self.root / f"gen-{number:06d}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            tmp.mkdir(parents=True)
+            self._write_metadata(tmp / "metadata.sqlite", articles, passages)
+            vec = np.ascontiguousarray(vectors, dtype="<f4")
+            vec.tofile(tmp / "vectors.f32")
+            kind = faiss_kind
+            if kind == "auto":
+                kind = "hnsw" if len(passages) > APPROXIMATE_THRESHOLD else "flat"
+            faiss.write_index(build_faiss(vec.reshape(-1, dimension), kind if len(passages) else "flat"),
+                              str(tmp / "dense.faiss"))
+            build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
+            files = {n: (tmp / n).stat().st_size for n in ("metadata.sqlite", "vectors.f32", "dense.faiss")}
+            manifest = {
+                "format_version": FORMAT_VERSION,
+                "embedder": embedder,
+                "dimension": dimension,
+                "faiss": kind,
+                "articles": len(articles),
+                "passages": len(passages),
+                "files": files,
+                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                **(extra or {}),
+            }
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+            for p in tmp.rglob("*"):
+                if p.is_file():
+                    _fsync_file(p)
+            _fsync_dir(tmp)
+            tmp.rename(final)
+            _fsync_dir(self.root)
+            cur_tmp = self.root / "CURRENT.tmp"
+            cur_tmp.write_text(final.name + "\n", encoding="utf-8")
+            _fsync_file(cur_tmp)
+            os.replace(cur_tmp, self.root / "CURRENT")
+            _fsync_dir(self.root)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno == errno.ENOSPC:
+                raise NewsdeskError(f"disk full while writing the index in {self.root}; the previous index is unchanged") from exc
+            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+                raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder") from exc
+            raise NewsdeskError(f"could not write the index in {self.root}: {exc.strerror or exc}; the previous index is unchanged") from exc
+        for old in self._generations():
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
+        for stale in self.root.glob("gen-*.tmp"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return final
+
+    @staticmethod
+    def _write_metadata(path: Path, articles: dict[str, Article], passages: list[Passage]) -> None:
+        con = sqlite3.connect(path)
+        try:
+            con.executescript(
+                "CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT, text TEXT, date TEXT,"
+                " section TEXT, url TEXT, path TEXT);"
+                "CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT, article_id TEXT,"
+                " start INTEGER, end INTEGER);"
+            )
+            con.executemany(
+                "INSERT INTO articles VALUES (?,?,?,?,?,?,?)",
+                ((a.id, a.title, a.text, a.date, a.section, a.url, a.path) for a in articles.values()),
+            )
+            con.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?)",
+                ((i, p.id, p.article_id, p.start, p.end) for i, p in enumerate(passages)),
+            )
+            con.commit()
+        finally:
+            con.close()

@@ -1,0 +1,48 @@
+"""``python -m qa.training train|export``: train the reader and ship it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m qa.training")
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="fine-tune a reader (resumes from the last checkpoint)")
+    t.add_argument("--config", default="qa/training/configs/reader-minilm.json")
+    t.add_argument("--output-dir")
+    t.add_argument("--limit", type=int)
+    t.add_argument("--max-steps", type=int)
+    t.add_argument("--threads", type=int, default=0)
+    e = sub.add_parser("export", help="calibrate a checkpoint and write it as a shipped model")
+    e.add_argument("--config", default="qa/training/configs/reader-minilm.json")
+    e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
+    e.add_argument("--out", default="models/reader")
+    e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
+    args = parser.parse_args(argv)
+
+    if getattr(args, "threads", 0):
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from qa.training.train import TrainConfig
+
+    if args.command == "train":
+        from qa.training.train import train
+
+        cfg = TrainConfig.load(args.config, output_dir=args.output_dir, limit=args.limit,
+                               max_steps=args.max_steps)
+        path = train(cfg)
+        print(f"checkpoint: {path}")
+        return 0
+    from qa.training.export import export
+
+    cfg = TrainConfig.load(args.config)
+    export(cfg, args.checkpoint, args.out, args.dev)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

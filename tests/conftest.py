@@ -1,0 +1,41 @@
+"""Shared fixtures. Real models, real FAISS; everything written under tmp dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+SQUAD_TRAIN = SHARED / "data" / "squad11" / "train.jsonl.gz"
+SQUAD_DEV = SHARED / "data" / "squad11" / "dev-v1.1.json"
+
+
+@pytest.fixture(scope="session")
+def seed_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("seeds")
+    for f in SEEDS.iterdir():
+        shutil.copy(f, d / f.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def seed_assistant(tmp_path_factory, seed_dir):
+    """One Assistant over the bundled article, shared by read-only tests."""
+    from qa import Assistant
+
+    return Assistant.from_paths([seed_dir], index_dir=tmp_path_factory.mktemp("seed-index"))
+
+
+@pytest.fixture()
+def newsdesk_home(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"

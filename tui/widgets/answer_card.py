@@ -1,0 +1,84 @@
+"""One answer in the transcript: the answer in its sentence, citation, confidence."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from tui.render import (
+    MUTED_STYLE,
+    answer_in_sentence,
+    article_title,
+    citation,
+    confidence_label,
+    one_line,
+    snippet,
+)
+
+NO_ANSWER = "I found no answer in the articles."
+#: Closest passages listed under a no-answer.
+CLOSEST = 3
+
+
+class AnswerCard(Static):
+    """Starts as a placeholder ("waiting…"), then shows an Answer or a failure."""
+
+    class Selected(Message):
+        """The card was clicked: show its sources."""
+
+        def __init__(self, card: "AnswerCard") -> None:
+            super().__init__()
+            self.card = card
+
+    def __init__(self, question: str, **kwargs) -> None:
+        super().__init__(Content.styled("Waiting…", MUTED_STYLE), **kwargs)
+        self.question = question
+        self.answer = None
+        #: Articles the answer and its passages come from, by id.
+        self.articles: Mapping[str, object] = {}
+        self.add_class("-pending")
+
+    def set_thinking(self) -> None:
+        self.update(Content.styled("Thinking…", MUTED_STYLE))
+
+    def show_failure(self, message: str) -> None:
+        self.remove_class("-pending")
+        self.add_class("-failed")
+        self.update(Content.assemble(("Not answered: ", "bold $text-error"), one_line(message)))
+
+    def show_answer(self, answer, articles: Mapping[str, object]) -> None:
+        self.answer = answer
+        self.articles = articles
+        self.remove_class("-pending")
+        self.set_class(not answer.found, "-no-answer")
+        self.update(self.render_answer(answer, articles))
+
+    @staticmethod
+    def render_answer(answer, articles: Mapping[str, object]) -> Content:
+        lines: list[Content] = []
+        if answer.understood_as:
+            lines.append(Content.assemble(("Understood as: ", MUTED_STYLE), (one_line(answer.understood_as), "italic")))
+        if answer.found:
+            lines.append(Content.styled(one_line(answer.text), "bold"))
+            lines.append(answer_in_sentence(answer))
+            ref = answer.article
+            if ref is not None:
+                lines.append(Content.assemble(("— ", MUTED_STYLE), (citation(ref.title, ref.date, ref.section), "$text-primary")))
+            lines.append(Content.styled(confidence_label(answer.confidence), MUTED_STYLE))
+        else:
+            lines.append(Content.styled(NO_ANSWER, "bold"))
+            if answer.passages:
+                lines.append(Content.styled("Closest passages:", MUTED_STYLE))
+            for rp in answer.passages[:CLOSEST]:
+                lines.append(Content.assemble(
+                    "• ", (article_title(rp.passage.article_id, articles), "$text-primary"),
+                    ("\n  " + snippet(rp.passage.text, 120), MUTED_STYLE),
+                ))
+        return Content("\n").join(lines)
+
+    def on_click(self) -> None:
+        if self.answer is not None:
+            self.post_message(self.Selected(self))
