@@ -177,11 +177,14 @@ class Assistant:
             for a in conv.articles:
                 new_by_id.setdefault(a.id, a)
             old_paths = {a.path: aid for aid, a in old_articles.items()}
+            new_paths = {a.path for a in new_by_id.values()}
             keep: dict[str, Article] = {}
             for aid, a in old_articles.items():
                 if aid in new_by_id:
                     keep[aid] = a
                     report.unchanged += 1
+                elif a.path in new_paths:
+                    continue  # same file, new content: replaced below
                 elif not (remove_missing and _under(a.path, roots)):
                     keep[aid] = a
             fresh = [a for aid, a in new_by_id.items() if aid not in old_articles]

@@ -157,7 +157,7 @@ def rewrite_question(question: str, history: Any) -> str:
         out = _PERSON_PRON.sub(person_sub, out)
     if _THING_PRON.search(out):
         out = _replace_thing_pronoun(out, thing_sub, topic, last)
-    if out == body and not _entities(body) and len(body.split()) <= 6:
+    if out == body and not _entities(body) and len(body.split()) <= 3:
         # An elliptical follow-up with no names ("Why?", "When was that?"): keep the
         # previous question's subject and topic in view for retrieval.
         context = " ".join(x for x in (person, topic) if x)

@@ -39,3 +39,14 @@ def seed_assistant(tmp_path_factory, seed_dir):
 def newsdesk_home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.reliability import COUNTS
+
+    if not COUNTS:
+        return
+    keys = ["hostile inputs", "faults injected", "crashes", "articles lost"]
+    line = ", ".join(f"{k}: {COUNTS.get(k, 0)}" for k in keys)
+    terminalreporter.write_sep("-", "reliability")
+    terminalreporter.write_line(line)

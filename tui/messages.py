@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 
 class StatusChanged(Message):
@@ -63,7 +64,7 @@ class Fetched(Message):
 
 
 class Notice(Message):
-    def __init__(self, text: str, severity: str = "information") -> None:
+    def __init__(self, text: str, severity: SeverityLevel = "information") -> None:
         super().__init__()
         self.text = text
         self.severity = severity

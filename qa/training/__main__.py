@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--config", default="qa/training/configs/reader-minilm.json")
     e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
     e.add_argument("--out", default="models/reader")
+    e.add_argument("--calibration-size", type=int, default=2000,
+                   help="held-out answerable questions (and as many other-article pairs) to calibrate on")
     e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
     args = parser.parse_args(argv)
 
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.training.export import export
 
     cfg = TrainConfig.load(args.config)
-    export(cfg, args.checkpoint, args.out, args.dev)
+    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size)
     return 0
 
 

@@ -75,7 +75,7 @@ class AnswerCard(Static):
             for rp in answer.passages[:CLOSEST]:
                 lines.append(Content.assemble(
                     "• ", (article_title(rp.passage.article_id, articles), "$text-primary"),
-                    ("\n  " + snippet(rp.passage.text, 120), MUTED_STYLE),
+                    ("\n" + snippet(rp.passage.text, 120), "italic"),
                 ))
         return Content("\n").join(lines)
 

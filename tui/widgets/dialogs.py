@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
@@ -28,7 +28,7 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static(Content.styled(self.hint or "Enter to confirm · Escape to cancel", MUTED_STYLE))
+            yield Static(Content.styled(self.hint or "Enter to confirm · Escape to cancel", MUTED_STYLE), classes="dialog-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -75,7 +75,7 @@ class StatsScreen(ModalScreen[None]):
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Index statistics", "bold"), classes="dialog-title")
             yield Static(Content("\n").join(rows), id="stats-body")
-            yield Static(Content.styled("Escape to close", MUTED_STYLE))
+            yield Static(Content.styled("Escape to close", MUTED_STYLE), classes="dialog-hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -93,13 +93,13 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         width = max(len(k) for k, _ in self.keys) + 2
         rows = [Content.assemble((f"{k:<{width}}", "bold $text-accent"), what) for k, what in self.keys]
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             yield Static(Content.styled("Newsdesk help", "bold"), classes="dialog-title")
             yield Static(Content(
                 "Type a question and press Enter. Answers quote the sentence they come from "
-                "and cite the article. Follow-up questions may refer to earlier answers."))
+                "and cite the article. Follow-up questions may refer to earlier answers.\n"))
             yield Static(Content("\n").join(rows), id="help-keys")
-            yield Static(Content.styled("Escape to close", MUTED_STYLE))
+            yield Static(Content.styled("Escape to close", MUTED_STYLE), classes="dialog-hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -29,21 +29,21 @@ def holds_answer(answer, retrieved) -> bool:
 
 
 def describe_passage(number: int, answer, retrieved, articles) -> Content:
+    """Three lines: rank and headline; scores; the start of the passage."""
     p = retrieved.passage
-    ranks = []
+    scores = [f"score {retrieved.score:.3f}"]
     if retrieved.dense_rank is not None:
-        ranks.append(f"dense #{retrieved.dense_rank}")
+        scores.append(f"dense #{retrieved.dense_rank}")
     if retrieved.sparse_rank is not None:
-        ranks.append(f"words #{retrieved.sparse_rank}")
+        scores.append(f"keyword #{retrieved.sparse_rank}")
     if retrieved.reader_score is not None:
-        ranks.append(f"reader {retrieved.reader_score:.2f}")
-    marker = ("★ answer  ", "bold $text-warning") if holds_answer(answer, retrieved) else ""
+        scores.append(f"reader {retrieved.reader_score:.2f}")
+    marker = ("★ answer · ", "bold $text-warning") if holds_answer(answer, retrieved) else ""
     return Content.assemble(
         (f"{number}. ", "bold"),
-        (article_title(p.article_id, articles), "$text-primary"),
-        "\n   ", marker, (f"score {retrieved.score:.3f}", "bold"),
-        (("  " + " · ".join(ranks)) if ranks else "", MUTED_STYLE),
-        ("\n   " + snippet(p.text, 110), MUTED_STYLE),
+        (article_title(p.article_id, articles), "bold $text-primary"),
+        "\n", marker, (" · ".join(scores), MUTED_STYLE),
+        ("\n" + snippet(p.text, 90), "italic"),
     )
 
 
@@ -86,6 +86,8 @@ class SourcesPanel(Vertical):
             options.add_option(Option(Content.styled("No passages were retrieved.", MUTED_STYLE), disabled=True))
             return
         for number, rp in enumerate(answer.passages, 1):
+            if number > 1:
+                options.add_option(None)  # a separator line
             options.add_option(Option(describe_passage(number, answer, rp, card.articles)))
         options.highlighted = 0
 

@@ -34,6 +34,3 @@ class Transcript(VerticalScroll):
 
     def answered(self) -> list[AnswerCard]:
         return [c for c in self.cards() if c.answer is not None]
-
-    async def clear(self) -> None:
-        await self.remove_children()

@@ -1,0 +1,41 @@
+import json
+import subprocess
+import sys
+
+from qa.cli import main
+
+
+def test_ask_on_bundled_corpus_first_run(newsdesk_home, capsys):
+    assert main(["ask", "Which Russian official did Blinken speak with?"]) == 0
+    out = capsys.readouterr().out
+    assert "Lavrov" in out
+    assert "Blinken says he had a" in out and "2022-07-31" in out
+    assert (newsdesk_home / "index" / "CURRENT").is_file()
+
+
+def test_index_and_ask_json(tmp_path, capsys):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("date 2021-05-05 Science\nProbe lands on Mars\n"
+                                "The Zhurong rover touched down on Mars on Saturday, the space agency said.\n")
+    (docs / "bad.json").write_text("{oops")
+    assert main(["index", str(docs), "--index", str(tmp_path / "idx")]) == 0
+    cap = capsys.readouterr()
+    assert "1 added" in cap.out and "bad.json" in cap.err
+    assert main(["ask", "Which rover touched down on Mars?", "--index", str(tmp_path / "idx"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "Zhurong" in data["text"]
+    assert data["article"]["date"] == "2021-05-05" and data["article"]["section"] == "Science"
+    for key in ("confidence", "start", "end", "sentence", "alternatives", "passages"):
+        assert key in data
+
+
+def test_errors_are_one_line(tmp_path, capsys):
+    assert main(["ask", "anything?", "--index", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
+
+
+def test_console_script_help():
+    out = subprocess.run([sys.executable, "-m", "qa.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "index" in out.stdout and "chat" in out.stdout

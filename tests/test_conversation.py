@@ -1,0 +1,39 @@
+from qa.conversation import Conversation, rewrite_all, rewrite_question
+
+
+def test_pronoun_and_topic():
+    qs = ["What did Blinken say about the grain deal?", "And what did Lavrov say about it?", "When did he say that?"]
+    out = rewrite_all(qs, ["they are looking to see it move forward", "US sanctions", "Friday"])
+    assert out[0] == qs[0]
+    assert "Lavrov" in out[1] and "grain deal" in out[1] and " it" not in out[1]
+    assert "Lavrov" in out[2] and "grain deal" in out[2]
+
+
+def test_who_answer_becomes_he():
+    out = rewrite_all(["Who is the US Secretary of State?", "Who did he speak with?"], ["Antony Blinken", "x"])
+    assert out[1] == "Who did Antony Blinken speak with?"
+
+
+def test_what_about_swaps_subject():
+    out = rewrite_all(["What did Blinken say about the grain deal?", "What about Lavrov?"], ["a", "b"])
+    assert out[1] == "What did Lavrov say about the grain deal?"
+
+
+def test_standalone_question_untouched():
+    q = "How long did the call last?"
+    assert rewrite_question(q, [("Who is the US Secretary of State?", "Antony Blinken")]) == q
+    assert rewrite_question(q, []) == q
+
+
+def test_possessive():
+    out = rewrite_all(["Who is the US Secretary of State?", "What was his message to Lavrov?"], ["Antony Blinken", ""])
+    assert "Antony Blinken's message" in out[1]
+
+
+def test_round_trip_dict():
+    from qa.types import Answer
+
+    conv = Conversation(assistant=None, turns=[("q?", Answer("q?", "a", 0.5, None, None, None, "", None))])
+    again = Conversation.from_dict(None, conv.to_dict())
+    assert again.turns[0][1].text == "a"
+    assert "**Q:** q?" in again.to_markdown()
