@@ -36,14 +36,17 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return data.decode(enc), enc
             except UnicodeDecodeError as exc:
                 raise NotText(f"invalid {enc} text") from exc
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         enc = _guess_utf16(data)
-        if enc is None:
+        if enc is not None:
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise NotText("binary file (NUL bytes)") from exc
+        # A few stray NULs in otherwise readable text are dropped, not fatal.
+        if data.count(b"\x00") > max(8, len(data) // 100):
             raise NotText("binary file (NUL bytes)")
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError as exc:
-            raise NotText("binary file (NUL bytes)") from exc
+        data = data.replace(b"\x00", b"")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:

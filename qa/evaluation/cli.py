@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -107,7 +108,6 @@ def _index_progress():
 
 def run_eval(args, open_assistant: Callable) -> int:
     from qa.evaluation.gold import is_conversation_file, load_gold
-    from qa.evaluation.report import print_table, write_all
 
     gold_path = Path(args.gold)
     out = Path(args.out) if getattr(args, "out", None) else Path("reports") / f"eval-{gold_name(gold_path)}"
@@ -117,15 +117,29 @@ def run_eval(args, open_assistant: Callable) -> int:
         return _run_conversations(args, open_assistant, gold_path, out)
 
     items = load_gold(gold_path)
+    scratch: list[Path] = []  # temporary indexes, removed when the run ends
+    try:
+        return _run_items(args, open_assistant, gold_path, items, out, scratch)
+    finally:
+        for d in scratch:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path, scratch: list[Path]) -> int:
+    from qa.evaluation.report import print_table, write_all
+
     mode = args.mode
     persistent_index: Path | None = None
     if mode == "reader":
         from qa import Assistant
 
         # Reader mode needs no index: an Assistant over an empty folder only lends its reader.
-        assistant = Assistant(tempfile.mkdtemp(prefix="newsdesk-eval-"), **_assistant_kwargs(args))
+        scratch.append(Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
+        assistant = Assistant(scratch[-1], **_assistant_kwargs(args))
     elif any(it.context for it in items):
         assistant, persistent_index = _context_assistant(args, items)
+        if persistent_index is None:
+            scratch.append(Path(assistant.index_dir).parent)
     else:
         assistant = open_assistant(args)
         persistent_index = Path(assistant.index_dir)

@@ -66,7 +66,8 @@ def summary_rows(report: EvalReport) -> list[tuple[str, str]]:
     ]
     if report.tuned:
         t = report.tuned
-        rows.append(("Tuned threshold", f"{_f(t['threshold'], 3)} (F1 {_f(t['f1'])}, answer rate {_f(t['answer_rate'])}%)"))
+        rows.append(("Tuned threshold",
+                     f"{_f(t['threshold'], 3)} (F1 {_f(t['f1'])}, answer rate {_f(t['answer_rate'])}%)"))
     return rows
 
 
@@ -227,12 +228,13 @@ def markdown(report: EvalReport, plots: dict[str, str] | None = None, max_wrong:
     )
     lines += ["", "| Metric | Value |", "| --- | ---: |"]
     lines += [f"| {_md(k)} | {_md(v)} |" for k, v in summary_rows(report)]
+    noans = "no_ans_count" in report.metrics
     lines += ["", "## Answers at other thresholds", "",
-              "| Threshold | EM | F1 | Answer rate % |" + (" No-answer acc. % |" if "no_ans_count" in report.metrics else ""),
-              "| ---: | ---: | ---: | ---: |" + (" ---: |" if "no_ans_count" in report.metrics else "")]
+              "| Threshold | EM | F1 | Answer rate % |" + (" No-answer acc. % |" if noans else ""),
+              "| ---: | ---: | ---: | ---: |" + (" ---: |" if noans else "")]
     for s in report.sweep[::5]:
         row = f"| {s['threshold']:.2f} | {_f(s['exact_match'])} | {_f(s['f1'])} | {_f(s['answer_rate'])} |"
-        if "no_ans_count" in report.metrics:
+        if noans:
             row += f" {_f(s.get('no_answer_accuracy'))} |"
         lines.append(row)
     if plots:

@@ -314,7 +314,22 @@ class _GoldPassages:
         return None
 
 
-def _best_span(answer) -> tuple[str, float, str, str | None]:
+def recall_from_ranks(ranks: Sequence[int | None]) -> dict[str, Any]:
+    """recall@k (percent) and MRR from the gold passage rank of each answerable question."""
+    out: dict[str, Any] = {f"recall@{k}": _pct(float(r is not None and r <= k) for r in ranks) for k in RECALL_AT}
+    out["mrr"] = statistics.fmean(1.0 / r if r else 0.0 for r in ranks) if ranks else None
+    out["count"] = len(ranks)
+    return out
+
+
+def retrieval_metrics(assistant, items: Sequence[GoldItem], depth: int = max(RECALL_AT)) -> dict[str, Any]:
+    """Retriever-only recall@k and MRR (no reading): cheap enough for thousands of questions."""
+    gold_passages = _GoldPassages(assistant)
+    ranks = [gold_passages.rank(g, assistant.retrieve(g.question, depth)) for g in items if g.answers]
+    return recall_from_ranks(ranks)
+
+
+def top_span(answer) -> tuple[str, float, str, str | None]:
     """(span, confidence, passage text, article title) of the top span, threshold or not.
 
     ``Answer.text`` is empty when the top span fell under the threshold; it is
@@ -345,7 +360,7 @@ def _run_open(assistant, items: Sequence[GoldItem], threshold: float, top_k: int
         t0 = time.perf_counter()
         answer = assistant.ask(g.question, top_k=top_k)
         latency = time.perf_counter() - t0
-        span, conf, passage, title = _best_span(answer)
+        span, conf, passage, title = top_span(answer)
         # Recall is measured on a deeper list than the reader sees; not timed.
         rank = gold_passages.rank(g, assistant.retrieve(answer.understood_as or g.question, depth))
         out.append(make_item(
@@ -383,10 +398,7 @@ def summarize(items: Sequence[ItemResult], threshold: float) -> tuple[dict, dict
     retrieval = None
     answerable = [it for it in items if it.answerable]
     if any(it.retrieve_s is not None for it in items) and answerable:
-        retrieval = {f"recall@{k}": _pct(float(it.gold_rank is not None and it.gold_rank <= k)
-                                         for it in answerable) for k in RECALL_AT}
-        retrieval["mrr"] = statistics.fmean(1.0 / it.gold_rank if it.gold_rank else 0.0 for it in answerable)
-        retrieval["count"] = len(answerable)
+        retrieval = recall_from_ranks([it.gold_rank for it in answerable])
     # Calibration: confidence is "P(this span is exactly right)"; a span for an
     # unanswerable question is never right.
     with_span = [it for it in items if it.best_span]

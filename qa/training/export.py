@@ -23,20 +23,37 @@ from qa.training.data import load_squad_json
 from qa.training.train import TrainConfig, find_checkpoint, heldout_examples, resolve_base_model
 
 
-def fit_calibration(margins: list[float], correct: list[float]) -> Calibration:
-    """Logistic regression of correctness on the span margin (Newton's method)."""
-    x = np.clip(np.asarray(margins, dtype=np.float64), -30, 30)
+def fit_calibration(margins: list[float], correct: list[float], l2: float = 1e-3) -> Calibration:
+    """Logistic regression of correctness on the span margin.
+
+    Newton's method on the standardised margin with a small L2 penalty and
+    step halving, so it converges even when the classes are nearly separable.
+    """
+    x = np.clip(np.asarray(margins, dtype=np.float64), -50, 50)
     y = np.asarray(correct, dtype=np.float64)
-    a, b = 0.5, 0.0
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-(a * x + b)))
-        g = np.array([np.sum((p - y) * x), np.sum(p - y)])
-        w = p * (1 - p) + 1e-9
-        h = np.array([[np.sum(w * x * x), np.sum(w * x)], [np.sum(w * x), np.sum(w)]]) + 1e-6 * np.eye(2)
+    mu, sd = float(x.mean()), float(x.std() or 1.0)
+    z = (x - mu) / sd
+    w = np.zeros(2)  # slope, intercept on z
+
+    def loss(w):
+        t = w[0] * z + w[1]
+        return float(np.sum(np.logaddexp(0, t) - y * t) + l2 * len(z) * w[0] ** 2)
+
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(w[0] * z + w[1])))
+        g = np.array([np.sum((p - y) * z) + 2 * l2 * len(z) * w[0], np.sum(p - y)])
+        h_w = p * (1 - p)
+        h = np.array([[np.sum(h_w * z * z) + 2 * l2 * len(z), np.sum(h_w * z)],
+                      [np.sum(h_w * z), np.sum(h_w)]]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(h, g)
-        a, b = a - step[0], b - step[1]
-        if np.abs(step).max() < 1e-7:
+        t, base = 1.0, loss(w)
+        while loss(w - t * step) > base and t > 1e-4:
+            t /= 2
+        w = w - t * step
+        if np.abs(t * step).max() < 1e-8:
             break
+    a = w[0] / sd
+    b = w[1] - w[0] * mu / sd
     return Calibration(float(a), float(b))
 
 
