@@ -74,3 +74,33 @@ async def test_real_palette_indexes_a_folder_and_answers_from_it(tmp_path):
         card = last_card(app)
         assert "Okonkwo" in card.answer.text
         assert "Space agency names the commander" in card_text(card)
+
+
+async def test_real_200_questions_in_a_row(seed_assistant, tmp_path):
+    """The app stays as fast at the 200th question as at the 20th, and memory stays bounded."""
+    import time
+    import tracemalloc
+
+    questions = ["Who is the US Secretary of State?", "How long did the call last?",
+                 "Who won the 2018 World Cup?", "Where did Putin and Biden meet in June 2021?"]
+    app = NewsdeskApp(lambda: seed_assistant, history_path=tmp_path / "conversation.json")
+    times: list[float] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot, timeout=120)
+        tracemalloc.start()
+        for i in range(200):
+            t = time.perf_counter()
+            await ask(pilot, questions[i % len(questions)], timeout=60)
+            times.append(time.perf_counter() - t)
+            if i == 19:
+                base, _ = tracemalloc.get_traced_memory()
+        end, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert len(app.transcript.cards()) >= 1
+        assert not [n for n in notifications(app) if "rror" in n]
+    first = sorted(times[10:30])[10]
+    last = sorted(times[-20:])[10]
+    print(f"200 questions: median {first * 1000:.0f} ms early, {last * 1000:.0f} ms late; "
+          f"traced memory growth {(end - base) / 2**20:.1f} MB")
+    assert last < first * 2 + 0.2, (first, last)
+    assert end - base < 150 * 2**20
