@@ -3,6 +3,7 @@
 import pytest
 
 from qa.errors import EmptyQuestionError
+from tests.reliability import guard, tried
 
 
 def check_cited(answer, seed_assistant):
@@ -60,13 +61,16 @@ def test_ask_many(seed_assistant):
 
 @pytest.mark.parametrize("q", ["", "   ", "?!..", "\x1b[31m"])
 def test_empty_questions_get_a_clear_error(seed_assistant, q):
+    tried("hostile inputs")
     with pytest.raises(EmptyQuestionError, match="question"):
         seed_assistant.ask(q)
 
 
 @pytest.mark.parametrize("q", ["x" * 10000, "Кто госсекретарь США?", "布林肯是谁？", "who\x00 is\x07 Blinken"])
 def test_odd_questions_do_not_crash(seed_assistant, q):
-    a = seed_assistant.ask(q)
+    tried("hostile inputs")
+    with guard():
+        a = seed_assistant.ask(q)
     assert isinstance(a.text, str)
 
 

@@ -37,3 +37,16 @@ def test_round_trip_dict():
     again = Conversation.from_dict(None, conv.to_dict())
     assert again.turns[0][1].text == "a"
     assert "**Q:** q?" in again.to_markdown()
+
+
+def test_it_after_when_question_is_the_noun_phrase():
+    out = rewrite_all(["At what time did the call between Blinken and Lavrov take place?", "How long did it last?"],
+                      ["shortly after noon", ""])
+    assert out[1] == "How long did the call last?"
+
+
+def test_it_after_what_question_is_the_answer_and_carries_on():
+    out = rewrite_all(["What did Blinken press the Kremlin to accept?", "Since when has it been on the table?",
+                       "Which arms dealer does it offer to exchange?"],
+                      ["the substantive proposal", "since June", ""])
+    assert "the substantive proposal" in out[1] and "the substantive proposal" in out[2]
