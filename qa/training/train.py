@@ -45,6 +45,10 @@ class TrainConfig:
     eval_questions: int = 800
     limit: int | None = None
     max_steps: int | None = None
+    #: Seed for sampling ``limit`` questions and negatives (the hold-out split always uses ``seed``).
+    sample_seed: int | None = None
+    #: Start from this trained checkpoint instead of the bare base model (a second phase).
+    init_from: str | None = None
 
     @classmethod
     def load(cls, path: str | Path, **overrides) -> "TrainConfig":
@@ -172,9 +176,10 @@ def train(cfg: TrainConfig) -> Path:
 
     rows = load_squad_jsonl(cfg.train_file)
     train_rows, held = split_by_article(rows, cfg.holdout_fraction, cfg.seed)
+    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
     if cfg.limit:
-        train_rows = random.Random(cfg.seed).sample(train_rows, min(cfg.limit, len(train_rows)))
-    negatives = make_negatives(train_rows, cfg.negative_ratio, cfg.hard_negative_fraction, cfg.seed)
+        train_rows = random.Random(sample_seed).sample(train_rows, min(cfg.limit, len(train_rows)))
+    negatives = make_negatives(train_rows, cfg.negative_ratio, cfg.hard_negative_fraction, sample_seed)
     held_negs = make_negatives(held, 1.0, cfg.hard_negative_fraction, cfg.seed + 1)
     feats = build_features(tokenizer, train_rows + negatives, cfg.max_length, cfg.stride)
     _log(out, {"event": "data", "train_questions": len(train_rows), "negatives": len(negatives),
@@ -188,7 +193,7 @@ def train(cfg: TrainConfig) -> Path:
     warmup = max(1, int(total_steps * cfg.warmup_fraction))
 
     ckpt = find_checkpoint(out)
-    src = str(ckpt) if ckpt else base
+    src = str(ckpt) if ckpt else (cfg.init_from or base)
     model = AutoModelForQuestionAnswering.from_pretrained(
         src, use_safetensors=True, attention_probs_dropout_prob=0.0
     )
@@ -221,7 +226,7 @@ def train(cfg: TrainConfig) -> Path:
     t0, loss_acc, n_acc = time.time(), 0.0, 0
     while step < total_steps:
         epoch = step // steps_per_epoch
-        order = batch_order(lengths, cfg.batch_size, cfg.seed, epoch)
+        order = batch_order(lengths, cfg.batch_size, sample_seed, epoch)
         for b in order[step % steps_per_epoch :]:
             if step >= total_steps:
                 break
