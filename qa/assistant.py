@@ -284,7 +284,9 @@ class Assistant:
         """
         from qa.conversation import rewrite_question
 
-        clean = " ".join((question or "").split())
+        from qa.textsafe import plain
+
+        clean = " ".join(plain(question or "").split())
         if not any(ch.isalnum() for ch in clean):
             raise EmptyQuestionError("Please type a question with some words in it.")
         clean = clean[:MAX_QUESTION_CHARS]
