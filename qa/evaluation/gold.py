@@ -119,14 +119,7 @@ def load_jsonl(path: str | Path) -> list[GoldItem]:
     items: list[GoldItem] = []
     try:
         with opener(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{n}"
-                try:
-                    r = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise GoldFormatError(f"{where}: malformed JSON ({exc.msg})") from exc
+            for where, r in _json_lines(fh, path):
                 if not isinstance(r, dict) or not isinstance(r.get("question"), str):
                     raise GoldFormatError(f"{where}: each line needs a 'question' string")
                 if "answers" not in r:
@@ -168,18 +161,23 @@ def load_gold(path: str | Path) -> list[GoldItem]:
     raise GoldFormatError(f"{path}: unknown gold format (use SQuAD .json or .jsonl)")
 
 
+def _json_lines(fh, path):
+    """(``path:line``, parsed object) for each non-blank JSONL line; bad JSON is a GoldFormatError."""
+    for n, line in enumerate(fh, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldFormatError(f"{where}: malformed JSON ({exc.msg})") from exc
+
+
 def load_conversations(path: str | Path) -> list[GoldConversation]:
     """One conversation a line: ``{"id", "turns": [{"question", "answers", "rewrite_contains"}]}``."""
     convs: list[GoldConversation] = []
     with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GoldFormatError(f"{where}: malformed JSON ({exc.msg})") from exc
+        for where, r in _json_lines(fh, path):
             turns = r.get("turns") if isinstance(r, dict) else None
             if not isinstance(turns, list) or not turns:
                 raise GoldFormatError(f"{where}: needs a non-empty 'turns' list")
