@@ -89,7 +89,7 @@ def main() -> int:
 
     paragraphs = common.train_paragraphs()
     counts = passage_counts(paragraphs)
-    rows, results, rate = [], [], None
+    rows, results, rate, path = [], [], None, None
     for n in args.sizes:
         runs = args.runs if n <= 1000 else args.big_runs
         n_art = articles_for(n, paragraphs, counts)
@@ -97,6 +97,8 @@ def main() -> int:
             est = n / rate * runs
             results.append({"target_passages": n, "skipped": f"estimated {est / 60:.0f} min > budget"})
             rows.append((n, "skipped", f"est. {est / 60:.0f} min", None, None))
+            path = common.save("bench_index", {"runs_small": args.runs, "runs_big": args.big_runs,
+                                               "budget_s": args.budget, "results": results})
             continue
         t0 = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--one", str(n_art), "--runs", str(runs)],

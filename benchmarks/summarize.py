@@ -43,7 +43,7 @@ def main() -> int:
             if "skipped" in x:
                 out.append(f"| {x['target_passages']:,} | – | not run: {x['skipped']} | – | – |")
             else:
-                out.append(f"| {x['passages']:,} | {len(x['seconds'])} | {_f(x['median_s'])} | "
+                out.append(f"| {x['passages']:,} | {len(x['seconds'])} | {_f(x['median_s'], 2)} | "
                            f"{_f(x['passages_per_s'])} | {_f(x['peak_rss_mb'], 0)} |")
         out.append("")
     r = _load("bench_ask")

@@ -181,7 +181,7 @@ def load_conversations(path: str | Path) -> list[GoldConversation]:
             turns = r.get("turns") if isinstance(r, dict) else None
             if not isinstance(turns, list) or not turns:
                 raise GoldFormatError(f"{where}: needs a non-empty 'turns' list")
-            convs.append(GoldConversation(str(r.get("id") or f"conv-{n}"), tuple(
+            convs.append(GoldConversation(str(r.get("id") or f"conv-{len(convs) + 1}"), tuple(
                 GoldTurn(t["question"], _answer_texts(t.get("answers"), where),
                          tuple(t.get("rewrite_contains") or ()))
                 for t in turns
