@@ -145,7 +145,7 @@ def cmd_chat(args) -> int:
         return open_assistant(args, quiet=True)
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    run_chat(factory, history_path=index_dir.parent / f"{index_dir.name}.conversation.json")
+    run_chat(factory, history_path=index_dir.parent / f"{index_dir.name}.conversation.jsonl")
     return 0
 
 

@@ -22,8 +22,11 @@ The rewritten question is what is retrieved and read, and the Answer shows it
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 from qa.types import Answer, answer_from_dict
@@ -229,6 +232,9 @@ class Conversation:
 
     assistant: Any
     turns: list[tuple[str, Answer]] = field(default_factory=list)
+    #: How many leading turns the file last saved to already holds (see ``save``).
+    _saved: int = field(default=0, init=False, repr=False, compare=False)
+    _saved_path: Path | None = field(default=None, init=False, repr=False, compare=False)
 
     def ask(self, question: str, **kwargs) -> Answer:
         answer = self.assistant.ask(question, history=self, **kwargs)
@@ -237,6 +243,7 @@ class Conversation:
 
     def reset(self) -> None:
         self.turns.clear()
+        self._saved, self._saved_path = 0, None
 
     def turns_for_rewrite(self, window: int = 3) -> list[Turn]:
         return [Turn(q, a.understood_as or q, a.text, a) for q, a in self.turns[-window:]]
@@ -248,6 +255,48 @@ class Conversation:
     def from_dict(cls, assistant: Any, data: dict[str, Any]) -> "Conversation":
         turns = [(t["question"], answer_from_dict(t["answer"])) for t in data.get("turns", [])]
         return cls(assistant, turns)
+
+    def save(self, path: str | Path) -> None:
+        """Keep the conversation in ``path`` as JSON Lines, one turn per line.
+
+        Turns are appended, so saving after each answer costs one line rather
+        than the whole history; the first save to a file (or after ``reset``)
+        writes it whole, aside and then renamed. A line torn by a crash is
+        skipped by ``load``; the turns before it survive.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [json.dumps({"question": q, "answer": a.to_dict()}, ensure_ascii=False) + "\n"
+                 for q, a in self.turns[self._saved if self._saved_path == path else 0:]]
+        if self._saved_path == path and path.exists():
+            with path.open("a", encoding="utf-8") as f:
+                f.writelines(lines)
+        else:
+            tmp = path.with_name(path.name + ".tmp")
+            with tmp.open("w", encoding="utf-8") as f:
+                f.writelines(lines)
+            os.replace(tmp, path)
+        self._saved, self._saved_path = len(self.turns), path
+
+    @classmethod
+    def load(cls, assistant: Any, path: str | Path) -> tuple["Conversation", int]:
+        """The conversation saved in ``path`` and how many broken lines were skipped."""
+        path = Path(path)
+        turns: list[tuple[str, Answer]] = []
+        broken = 0
+        with path.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    turns.append((str(record["question"]), answer_from_dict(record["answer"])))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    broken += 1
+        conversation = cls(assistant, turns)
+        if not broken:
+            conversation._saved, conversation._saved_path = len(turns), path
+        return conversation, broken
 
     def to_markdown(self) -> str:
         lines = ["# Newsdesk conversation", ""]

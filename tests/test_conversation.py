@@ -50,3 +50,19 @@ def test_it_after_what_question_is_the_answer_and_carries_on():
                        "Which arms dealer does it offer to exchange?"],
                       ["the substantive proposal", "since June", ""])
     assert "the substantive proposal" in out[1] and "the substantive proposal" in out[2]
+
+
+def test_save_appends_one_line_per_turn_and_load_round_trips(tmp_path):
+    from qa.types import Answer
+
+    path = tmp_path / "talk.jsonl"
+    conv = Conversation(assistant=None)
+    for i in range(3):
+        conv.turns.append((f"q{i}?", Answer(f"q{i}?", f"a{i}", 0.5, None, None, None, "", None)))
+        conv.save(path)
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 3
+    again, broken = Conversation.load(None, path)
+    assert broken == 0 and [a.text for _, a in again.turns] == ["a0", "a1", "a2"]
+    again.reset()
+    again.save(path)
+    assert path.read_text(encoding="utf-8") == ""

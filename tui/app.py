@@ -9,8 +9,6 @@ order.
 
 from __future__ import annotations
 
-import json
-import os
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -33,7 +31,7 @@ from tui.widgets.article_view import ArticleScreen
 from tui.widgets.dialogs import HelpScreen, PromptScreen, StatsScreen
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.sources import SourcesPanel
-from tui.widgets.transcript import Transcript
+from tui.widgets.transcript import MAX_TURNS_SHOWN, Transcript
 
 KEYS = [
     ("Enter", "ask the question"),
@@ -101,6 +99,8 @@ class NewsdeskApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "Newsdesk"
+    #: Turns kept on screen; older ones stay in the conversation and its export.
+    max_turns_shown = MAX_TURNS_SHOWN
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("f2", "toggle_sources", "Sources"),
@@ -137,7 +137,7 @@ class NewsdeskApp(App):
     def compose(self) -> ComposeResult:
         # Kept as attributes: App.query_one only searches the active screen, and
         # answers may arrive while another screen (an article, a dialog) is on top.
-        self.transcript = Transcript(id="transcript")
+        self.transcript = Transcript(id="transcript", max_turns=self.max_turns_shown)
         self.sources = SourcesPanel(id="sources")
         self.status_line = Static(id="status")
         self.question_input = HistoryInput(placeholder="Ask a question about the news…", id="question")
@@ -175,21 +175,20 @@ class NewsdeskApp(App):
         if self.history_path is None or not self.history_path.exists():
             return conversation, [], None
         try:
-            data = json.loads(self.history_path.read_text(encoding="utf-8"))
-            conversation = type(conversation).from_dict(assistant, data)
+            conversation, broken = type(conversation).load(assistant, self.history_path)
         except Exception as exc:
             return assistant.conversation(), [], f"Could not read the saved conversation ({error_text(exc)}); starting a new one."
+        warning = None
+        if broken:
+            warning = f"Skipped {plural(broken, 'unreadable turn')} in the saved conversation."
         restored = [(q, a, articles_for(assistant, [a])) for q, a in conversation.turns]
-        return conversation, restored, None
+        return conversation, restored, warning
 
     def _save_history(self) -> None:
         if self.history_path is None or self.conversation is None:
             return
         try:
-            self.history_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.history_path.with_name(self.history_path.name + ".tmp")
-            tmp.write_text(json.dumps(self.conversation.to_dict(), ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.history_path)
+            self.conversation.save(self.history_path)
         except Exception as exc:
             self.post_message(Notice(f"Could not save the conversation: {error_text(exc)}", "warning"))
 
@@ -486,7 +485,7 @@ class NewsdeskApp(App):
         self.push_screen(PromptScreen("Switch to the index in folder", "path/to/index", value=current), chosen)
 
     def _clear_transcript(self) -> None:
-        self.transcript.remove_children()
+        self.transcript.clear()
         self.select(None)
 
     def action_new_conversation(self) -> None:
@@ -507,14 +506,14 @@ class NewsdeskApp(App):
         self.notify("New conversation")
 
     def export_markdown(self, path: Path) -> Path:
-        turns = [(c.question, c.answer, c.articles) for c in self.transcript.answered()]
+        turns = self.transcript.turns()
         index = str(getattr(self.assistant, "index_dir", "") or "") or None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(conversation_markdown(turns, index), encoding="utf-8")
         return path
 
     def action_export(self) -> None:
-        if not self.transcript.answered():
+        if not self.transcript.turns():
             self.notify("Nothing to export yet.", severity="warning")
             return
 
@@ -532,11 +531,11 @@ class NewsdeskApp(App):
                                       hint="Empty: a new file in the current folder · Escape to cancel"), chosen)
 
     def action_copy_answer(self) -> None:
-        found = [c for c in self.transcript.answered() if c.answer.found]
+        found = [answer for _, answer, _ in self.transcript.turns() if answer.found]
         if not found:
             self.notify("No answer to copy yet.", severity="warning")
             return
-        answer = found[-1].answer
+        answer = found[-1]
         text = one_line(answer.text)
         if answer.sentence:
             text += f'\n"{one_line(answer.sentence)}"'

@@ -26,7 +26,7 @@ def pytest_pyfunc_call(pyfuncitem):
 
 @pytest.fixture
 def history(tmp_path: Path) -> Path:
-    return tmp_path / "history" / "conversation.json"
+    return tmp_path / "history" / "conversation.jsonl"
 
 
 @pytest.fixture

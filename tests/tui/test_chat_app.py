@@ -305,3 +305,49 @@ async def test_answer_arriving_under_another_screen(make_app):
         await pilot.press("escape")
         assert last_card(app).answer.text == "Antony Blinken"
         assert "Ready" in str(app.status_line.content)
+
+
+async def test_long_conversation_keeps_recent_turns_on_screen_and_all_in_export(make_app, history, tmp_path):
+    """Old turns leave the screen (the layout cost grows with every widget) but not the conversation."""
+    app = make_app()
+    app.max_turns_shown = 3
+    questions = ["Who is the US Secretary of State?", "How hot was it in Seville?", "What is the price of bread?",
+                 "Who did he speak with?", "Who is the US Secretary of State?"]
+    async with app.run_test(size=SIZE) as pilot:
+        for q in questions:
+            await ask(pilot, q)
+        assert [c.question for c in app.transcript.cards()] == questions[-3:]
+        assert "2 earlier turns not shown" in str(app.transcript.note.content)
+        assert app.transcript.note.display
+        assert [q for q, _, _ in app.transcript.turns()] == questions
+        text = app.export_markdown(tmp_path / "all.md").read_text(encoding="utf-8")
+        assert all(f"## {q}" in text for q in questions[:3])
+    assert sum(1 for line in history.read_text(encoding="utf-8").splitlines() if line) == len(questions)
+
+    again = make_app()
+    again.max_turns_shown = 3
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        assert len(again.conversation.turns) == len(questions)
+        assert len(again.transcript.cards()) == 3
+        assert len(again.transcript.turns()) == len(questions)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert again.transcript.turns() == [] and not again.transcript.note.display
+
+
+async def test_torn_last_line_of_saved_conversation_keeps_earlier_turns(make_app, history):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Who is the US Secretary of State?")
+        await ask(pilot, "How hot was it in Seville?")
+    with history.open("a", encoding="utf-8") as f:
+        f.write('{"question": "cut off mid-wr')  # a crash while appending
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        assert [c.answer.text for c in again.transcript.answered()] == ["Antony Blinken", "44 degrees Celsius"]
+        assert any("Skipped 1 unreadable turn" in n for n in notifications(again))
+        await ask(pilot, "Who did he speak with?")
+    lines = [line for line in history.read_text(encoding="utf-8").splitlines() if line]
+    assert len(lines) == 3 and all(line.startswith("{") and line.endswith("}") for line in lines)

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif("not reader_present()", reaso
 
 
 async def test_real_answer_follow_up_no_answer_and_source(seed_assistant, tmp_path):
-    app = NewsdeskApp(lambda: seed_assistant, history_path=tmp_path / "conversation.json")
+    app = NewsdeskApp(lambda: seed_assistant, history_path=tmp_path / "conversation.jsonl")
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot, timeout=120)
         await ask(pilot, "Who is the US Secretary of State?", timeout=120)
@@ -45,7 +45,7 @@ async def test_real_answer_follow_up_no_answer_and_source(seed_assistant, tmp_pa
         assert marked, "the answer's paragraph is marked"
         para = marked.first(Paragraph)
         assert any("Blinken" in str(para.content)[s.start:s.end] for s in para.content.spans)
-    assert (tmp_path / "conversation.json").exists()
+    assert (tmp_path / "conversation.jsonl").exists()
 
 
 async def test_real_palette_indexes_a_folder_and_answers_from_it(tmp_path):
@@ -83,7 +83,7 @@ async def test_real_200_questions_in_a_row(seed_assistant, tmp_path):
 
     questions = ["Who is the US Secretary of State?", "How long did the call last?",
                  "Who won the 2018 World Cup?", "Where did Putin and Biden meet in June 2021?"]
-    app = NewsdeskApp(lambda: seed_assistant, history_path=tmp_path / "conversation.json")
+    app = NewsdeskApp(lambda: seed_assistant, history_path=tmp_path / "conversation.jsonl")
     times: list[float] = []
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot, timeout=120)

@@ -39,6 +39,10 @@ class AnswerCard(Static):
         self.answer = None
         #: Articles the answer and its passages come from, by id.
         self.articles: Mapping[str, object] = {}
+        #: The question line shown above this card (removed together with it).
+        self.question_item: Static | None = None
+        #: Taken off the transcript (its turn lives on as data).
+        self.pruned = False
         self.add_class("-pending")
 
     def set_thinking(self) -> None:
