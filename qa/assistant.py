@@ -27,6 +27,7 @@ from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
 from qa.retrievers.sparse import BM25Retriever
+from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData, IndexStore
 from qa.types import Answer, Article, Passage
 
@@ -111,8 +112,12 @@ class Assistant:
 
     @property
     def threshold(self) -> float:
+        """The no-answer threshold: given, else tuned for this index, else the reader's."""
         if self._threshold is not None:
             return self._threshold
+        tuned = load_threshold(self.index_dir)
+        if tuned is not None:
+            return tuned
         return self.reader.settings.no_answer_threshold
 
     @threshold.setter

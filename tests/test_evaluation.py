@@ -203,6 +203,20 @@ def test_threshold_settings_roundtrip(tmp_path):
     assert json.loads((tmp_path / "newsdesk_settings.json").read_text())["other"] == 1
 
 
+def test_assistant_uses_the_threshold_tuned_for_its_index(tmp_path):
+    """A threshold tuned with ``newsdesk eval --tune-threshold`` reaches chat and ask, not only eval."""
+    from qa import Assistant
+
+    a = Assistant(tmp_path)
+    shipped = a.reader.settings.no_answer_threshold
+    assert a.threshold == shipped
+    save_threshold(tmp_path, 0.42)
+    assert Assistant(tmp_path).threshold == 0.42
+    assert Assistant(tmp_path, threshold=0.1).threshold == 0.1
+    (tmp_path / "newsdesk_settings.json").write_text('{"no_answer_threshold": "high"}')
+    assert Assistant(tmp_path).threshold == shipped
+
+
 def _fake_report() -> EvalReport:
     items = _items()
     items[0].question = "Who said [bold]this[/bold] | that?"

@@ -143,13 +143,7 @@ def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path
     else:
         assistant = open_assistant(args)
         persistent_index = Path(assistant.index_dir)
-    if mode == "open" and getattr(args, "threshold", None) is None and persistent_index is not None:
-        from qa.evaluation.runner import load_threshold
-
-        saved = load_threshold(persistent_index)
-        if saved is not None:
-            assistant.threshold = saved
-
+    # An index's tuned threshold (newsdesk_settings.json) is applied by the Assistant itself.
     from qa.evaluation.runner import evaluate
 
     cb, close = _bar(f"{mode} eval")

@@ -43,11 +43,10 @@ from qa.evaluation.metrics import (
     normalize_answer,
 )
 from qa.evaluation.reader_eval import read_examples
+from qa.store.index_settings import SETTINGS_FILE, load_threshold, save_threshold  # noqa: F401 (re-exported)
 
 #: Ranks of retrieved passages looked at for recall@k and MRR.
 RECALL_AT = (1, 5, 20)
-#: Written into an index folder by ``save_threshold``; holds the tuned threshold.
-SETTINGS_FILE = "newsdesk_settings.json"
 #: Thresholds at which the F1 / answer-rate curve is drawn.
 SWEEP = [round(i / 50, 2) for i in range(51)]
 
@@ -495,39 +494,6 @@ def index_contexts(items: Sequence[GoldItem], index_dir: str | Path | None = Non
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
     return Assistant.from_paths([src], index_dir=index_dir or work / "index", progress=progress,
                                 **assistant_kwargs)
-
-
-# -- the tuned threshold, kept with an index ------------------------------------
-def save_threshold(index_dir: str | Path, threshold: float, info: dict[str, Any] | None = None) -> Path:
-    """Write the tuned no-answer threshold into ``INDEX_DIR/newsdesk_settings.json``.
-
-    Other keys already in the file are kept. ``load_threshold`` reads it back;
-    ``newsdesk eval`` applies it when no ``--threshold`` is given.
-    """
-    p = Path(index_dir) / SETTINGS_FILE
-    data: dict[str, Any] = {}
-    if p.is_file():
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, OSError):
-            data = {}
-    data["no_answer_threshold"] = float(threshold)
-    if info:
-        data["tuned_on"] = info
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(p)
-    return p
-
-
-def load_threshold(index_dir: str | Path) -> float | None:
-    """The threshold saved by ``save_threshold``, or None."""
-    p = Path(index_dir) / SETTINGS_FILE
-    try:
-        value = json.loads(p.read_text(encoding="utf-8")).get("no_answer_threshold")
-    except (OSError, json.JSONDecodeError, AttributeError):
-        return None
-    return float(value) if isinstance(value, (int, float)) else None
 
 
 # -- conversations -----------------------------------------------------------

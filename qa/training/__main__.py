@@ -21,7 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
     e.add_argument("--out", default="models/reader")
     e.add_argument("--calibration-size", type=int, default=2000,
-                   help="held-out answerable questions (and as many other-article pairs) to calibrate on")
+                   help="held-out answerable questions (and as many no-answer pairs, half other-article, "
+                        "half own paragraph minus answer) to calibrate on")
     e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
     args = parser.parse_args(argv)
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from qa.training.export import export
 
     cfg = TrainConfig.load(args.config)
-    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size)
+    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size, config_path=args.config)
     return 0
 
 

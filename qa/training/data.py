@@ -110,3 +110,37 @@ def make_negatives(
                 out.append(QAExample(q.question, ctx, title, None, None))
                 break
     return out
+
+
+def strip_answer_sentences(row: QAExample) -> str | None:
+    """The row's context without every sentence that holds one of its answers.
+
+    What is left is on topic (same paragraph, same names) but cannot answer
+    the question: the passage a retriever brings for a question the article
+    does not answer. None when too little is left or an answer survives.
+    """
+    from qa.preprocessors.sentences import sentence_spans
+
+    answers = [a.lower() for a in row.answers or (row.answer_text,) if a]
+    if not answers:
+        return None
+    kept = [row.context[a:b].strip() for a, b in sentence_spans(row.context)
+            if not any(x in row.context[a:b].lower() for x in answers)]
+    kept = [k for k in kept if k]
+    text = " ".join(kept)
+    if len(kept) < 2 or any(x in text.lower() for x in answers):
+        return None
+    return text
+
+
+def make_same_paragraph_negatives(rows: list[QAExample], ratio: float, seed: int) -> list[QAExample]:
+    """No-answer pairs from the question's own paragraph with the answer sentences removed."""
+    if ratio <= 0 or not rows:
+        return []
+    rng = random.Random(seed)
+    out: list[QAExample] = []
+    for r in rng.sample(rows, min(len(rows), int(len(rows) * ratio))):
+        text = strip_answer_sentences(r)
+        if text is not None:
+            out.append(QAExample(r.question, text, r.title, None, None))
+    return out

@@ -20,7 +20,13 @@ from qa.evaluation.metrics import exact_match, f1_score, max_over_references
 from qa.evaluation.reader_eval import read_examples, score_answerable
 from qa.readers.extractive import Calibration, ExtractiveReader, ReaderSettings
 from qa.training.data import load_squad_json
-from qa.training.train import TrainConfig, find_checkpoint, heldout_examples, resolve_base_model
+from qa.training.train import (
+    TrainConfig,
+    find_checkpoint,
+    heldout_examples,
+    heldout_same_paragraph,
+    resolve_base_model,
+)
 
 
 def fit_calibration(margins: list[float], correct: list[float], l2: float = 1e-3) -> Calibration:
@@ -57,17 +63,27 @@ def fit_calibration(margins: list[float], correct: list[float], l2: float = 1e-3
     return Calibration(float(a), float(b))
 
 
-def choose_threshold(pos_conf, pos_f1, neg_conf) -> tuple[float, dict]:
-    """Threshold maximising mean F1 over answerable + unanswerable pairs (1:1)."""
+def choose_threshold(pos_conf, pos_f1, neg_conf, same_conf=None) -> tuple[float, dict]:
+    """Threshold maximising mean F1 over answerable and unanswerable pairs (1:1).
+
+    Unanswerable pairs are other-article paragraphs and, when given, the
+    question's own paragraph without its answer sentences, weighted equally:
+    the first is what a retrieval miss looks like, the second what a question
+    the articles do not answer looks like.
+    """
     best_t, best = 0.5, -1.0
     stats = {}
     for t in np.linspace(0.05, 0.95, 91):
         ans = np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, pos_f1)])
-        abst = np.mean([c < t for c in neg_conf])
+        other = np.mean([c < t for c in neg_conf])
+        same = np.mean([c < t for c in same_conf]) if same_conf else None
+        abst = other if same is None else (other + same) / 2
         score = (ans + abst) / 2
         if score > best:
             best, best_t = score, float(t)
-            stats = {"answerable_f1": 100 * ans, "abstain_on_negatives": 100 * abst}
+            stats = {"answerable_f1": 100 * ans, "abstain_on_negatives": 100 * other}
+            if same is not None:
+                stats["abstain_on_same_paragraph"] = 100 * same
     return round(best_t, 2), stats
 
 
@@ -84,7 +100,7 @@ def reliability(conf, correct, bins: int = 10) -> list[dict]:
 
 
 def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
-           n_calibration: int = 2000, try_int8: bool = True) -> dict:
+           n_calibration: int = 2000, try_int8: bool = True, config_path: str | None = None) -> dict:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     ckpt = Path(checkpoint) if checkpoint else find_checkpoint(Path(cfg.output_dir))
@@ -97,9 +113,11 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     reader = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False)
 
     held, negs = heldout_examples(cfg)
+    same_all = heldout_same_paragraph(cfg, held)
     rng = random.Random(cfg.seed)
     pos = rng.sample(held, min(n_calibration, len(held)))
-    neg = rng.sample(negs, min(n_calibration, len(negs)))
+    neg = rng.sample(negs, min(n_calibration // 2, len(negs)))
+    same = rng.sample(same_all, min(n_calibration // 2, len(same_all)))
     t0 = time.time()
     p = read_examples(reader, [e.question for e in pos], [e.context for e in pos])
     held_scores = score_answerable(p, [e.answers for e in pos])
@@ -122,23 +140,26 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
             settings.quantize = "int8"
             reader, p, held_scores = qreader, qp, q_scores
     q = read_examples(reader, [e.question for e in neg], [e.context for e in neg])
+    qs = read_examples(reader, [e.question for e in same], [e.context for e in same])
     em = [max_over_references(exact_match, x.text, e.answers) for x, e in zip(p, pos)]
     f1 = [max_over_references(f1_score, x.text, e.answers) for x, e in zip(p, pos)]
-    cal = fit_calibration([x.margin for x in p] + [x.margin for x in q], em + [0.0] * len(q))
+    cal = fit_calibration([x.margin for x in p + q + qs], em + [0.0] * (len(q) + len(qs)))
     pos_conf = [cal.confidence(x.margin) for x in p]
     neg_conf = [cal.confidence(x.margin) for x in q]
-    threshold, at_t = choose_threshold(pos_conf, f1, neg_conf)
+    same_conf = [cal.confidence(x.margin) for x in qs]
+    threshold, at_t = choose_threshold(pos_conf, f1, neg_conf, same_conf)
     settings.calibration = cal
     settings.no_answer_threshold = threshold
-    conf_all = pos_conf + neg_conf
-    corr_all = em + [0.0] * len(q)
+    conf_all = pos_conf + neg_conf + same_conf
+    corr_all = em + [0.0] * (len(q) + len(qs))
     from qa.evaluation.metrics import expected_calibration_error
 
     report = {
         "checkpoint": str(ckpt),
         "steps": state["step"],
         "examples_seen": state["examples_seen"],
-        "heldout": {**held_scores, "negatives": len(q), **{f"at_threshold_{k}": v for k, v in at_t.items()},
+        "heldout": {**held_scores, "negatives": len(q), "same_paragraph_negatives": len(qs),
+                    **{f"at_threshold_{k}": v for k, v in at_t.items()},
                     "f1_loss_at_threshold": held_scores["f1"] - at_t["answerable_f1"]},
         "calibration": {"a": cal.a, "b": cal.b, "ece": expected_calibration_error(conf_all, corr_all),
                         "reliability": reliability(conf_all, corr_all)},
@@ -164,11 +185,11 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         for line in log.read_text().splitlines():
             r = json.loads(line)
             if r.get("event") == "eval":
-                curve.append({k: r[k] for k in ("step", "examples_seen", "f1", "exact_match",
-                                                  "abstain_on_negatives")})
+                curve.append({k: r.get(k) for k in ("step", "examples_seen", "f1", "exact_match",
+                                                    "abstain_on_negatives", "abstain_on_same_paragraph")})
     report["learning_curve"] = curve
     (tmp / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report, _phases(cfg, config_path)), encoding="utf-8")
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)
@@ -176,23 +197,38 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     return report
 
 
-def _config_path(cfg: TrainConfig) -> str:
-    name = "reader-minilm-phase2" if cfg.init_from else "reader-minilm"
-    return f"qa/training/configs/{name}.json"
+def _phases(cfg: TrainConfig, config_path: str | None) -> list[tuple[str | None, TrainConfig]]:
+    """(config file, config) of each training phase, first to last."""
+    chain = [(config_path, cfg)]
+    while chain[0][1].init_from and chain[0][1].init_config and len(chain) < 10:
+        path = chain[0][1].init_config
+        chain.insert(0, (path, TrainConfig.load(path)))
+    return chain
 
 
-def _repro_train(cfg: TrainConfig) -> str:
-    lines = ["python -m qa.training train --config qa/training/configs/reader-minilm.json"]
-    if cfg.init_from:
-        lines.append("python -m qa.training train --config qa/training/configs/reader-minilm-phase2.json")
+def _repro_train(phases) -> str:
+    return "\n".join(f"python -m qa.training train --config {path or '<config>'}" for path, _ in phases)
+
+
+def _negatives_text(c: TrainConfig) -> str:
+    text = (f"{c.negative_ratio:.0%} extra questions paired with a paragraph of another article "
+            f"({c.hard_negative_fraction:.0%} of them the BM25 top hit from another article, the rest random)")
+    if c.same_paragraph_negative_ratio:
+        text += (f", and {c.same_paragraph_negative_ratio:.0%} paired with their own paragraph with every "
+                 f"sentence holding an answer removed (on topic, but no answer)")
+    return text
+
+
+def _phase_text(phases) -> str:
+    lines = []
+    for i, (path, c) in enumerate(phases, 1):
+        what = f"{c.limit or 'all'} questions sampled with seed {c.sample_seed if c.sample_seed is not None else c.seed}"
+        if c.exclude_sample:
+            what += f", leaving out the {c.exclude_sample[0]} of the phase before"
+        lines.append(f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "
+                     f"{c.epochs:g} epoch; no-answer pairs: {_negatives_text(c)}"
+                     + (" (starting from phase " + str(i - 1) + ")" if i > 1 else " (from the base encoder)") + ".")
     return "\n".join(lines)
-
-
-def _phase_text(cfg: TrainConfig) -> str:
-    if not cfg.init_from:
-        return ""
-    return (f", continuing from a first phase (`qa/training/configs/reader-minilm.json`: 32,000 questions, "
-            f"learning rate 1e-4) saved at `{cfg.init_from}`")
 
 
 def _quant_text(r: dict) -> str:
@@ -205,13 +241,24 @@ def _quant_text(r: dict) -> str:
             f"time). The scores, calibration and threshold on this card are for the shipped setting.")
 
 
-def model_card(cfg: TrainConfig, r: dict) -> str:
+def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
+    phases = phases or [(None, cfg)]
     h = r["heldout"]
     dev = r.get("squad_dev")
+    def pct(x) -> str:
+        return "–" if x is None else f"{x:.1f}"
+
     curve = "\n".join(
-        f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | {c['abstain_on_negatives']:.1f} |"
+        f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
+        f"{pct(c.get('abstain_on_negatives'))} | {pct(c.get('abstain_on_same_paragraph'))} |"
         for c in r["learning_curve"]
     )
+    same_line = ""
+    if h.get("at_threshold_abstain_on_same_paragraph") is not None:
+        same_line = (f" On the question's own paragraph with its answer sentences removed "
+                     f"({h['same_paragraph_negatives']} pairs) it abstains on "
+                     f"{h['at_threshold_abstain_on_same_paragraph']:.1f}%.")
+    last_path = phases[-1][0] or "<config>"
     rel = "\n".join(f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
                     for b in r["calibration"]["reliability"])
     dev_line = (f"| SQuAD v1.1 dev (reader only, 10,570 questions) | {dev['exact_match']:.1f} | {dev['f1']:.1f} |"
@@ -235,14 +282,15 @@ SQuAD v1.1 train (Rajpurkar et al., 2016), licence CC BY-SA 4.0, as a JSONL
 rebuild with inferred answer offsets. {cfg.holdout_fraction:.0%} of the training
 *articles* (chosen by a seeded hash of the title) are held out and never
 trained on; they choose the checkpoint, the calibration and the threshold.
-Training questions used: {cfg.limit or 'all'} (sampled with seed {cfg.sample_seed if cfg.sample_seed is not None else cfg.seed}){_phase_text(cfg)}.
-No-answer training: {cfg.negative_ratio:.0%} extra questions paired with a
-paragraph of another article ({cfg.hard_negative_fraction:.0%} of them the BM25
-top hit from another article, the rest random), labelled [CLS]; windows of a
-long context that do not hold the answer are labelled [CLS] too.
-The SQuAD v1.1 dev file is used for the score below only.
+Training phases:
 
-## Training
+{_phase_text(phases)}
+
+No-answer pairs are labelled [CLS]; windows of a long context that do not hold
+the answer are labelled [CLS] too. The SQuAD v1.1 dev file is used for the
+score below only.
+
+## Training (last phase)
 | setting | value |
 |---|---|
 | max sequence length / doc stride | {cfg.max_length} / {cfg.stride} |
@@ -255,10 +303,11 @@ The SQuAD v1.1 dev file is used for the score below only.
 | seed | {cfg.seed} |
 | optimizer steps | {r['steps']} ({r['examples_seen']} windows seen) |
 
-Learning curve on held-out articles (sampled questions, no threshold):
+Learning curve of the last phase on held-out articles (sampled questions, no
+threshold; abstaining = the [CLS] score beats every span):
 
-| step | windows seen | EM | F1 | abstains on other-article passages (%) |
-|---|---|---|---|---|
+| step | windows seen | EM | F1 | abstains on other-article paragraphs (%) | abstains on own paragraph minus answer (%) |
+|---|---|---|---|---|---|
 {curve}
 
 ## Scores
@@ -271,7 +320,9 @@ No-answer behaviour on held-out articles, question paired with another
 article's paragraph ({h['negatives']} pairs): at the shipped threshold
 {r['no_answer_threshold']:.2f} the reader abstains on {h['at_threshold_abstain_on_negatives']:.1f}% of them,
 while F1 on the answerable questions drops from {h['f1']:.1f} to
-{h['at_threshold_answerable_f1']:.1f} ({h['f1_loss_at_threshold']:.1f} points).
+{h['at_threshold_answerable_f1']:.1f} ({h['f1_loss_at_threshold']:.1f} points).{same_line}
+The threshold maximises the mean of answerable F1 and abstention on both
+kinds of unanswerable pairs.
 
 ## Reading precision
 {_quant_text(r)}
@@ -290,8 +341,8 @@ threshold.
 
 ## Reproduce
 ```
-{_repro_train(cfg)}
-python -m qa.training export --config {_config_path(cfg)} --out models/reader \\
+{_repro_train(phases)}
+python -m qa.training export --config {last_path} --out models/reader \\
     --dev ../shared/data/squad11/dev-v1.1.json
 ```
 Written {time.strftime('%Y-%m-%d')}.

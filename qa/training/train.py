@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.readers.spans import encode_windows, label_window, pad_windows
-from qa.training.data import QAExample, load_squad_jsonl, make_negatives, split_by_article
+from qa.training.data import (
+    QAExample,
+    load_squad_jsonl,
+    make_negatives,
+    make_same_paragraph_negatives,
+    split_by_article,
+)
 
 
 @dataclass
@@ -47,6 +53,12 @@ class TrainConfig:
     max_steps: int | None = None
     #: Seed for sampling ``limit`` questions and negatives (the hold-out split always uses ``seed``).
     sample_seed: int | None = None
+    #: Share of questions also paired with their own paragraph minus the answer sentences (no-answer).
+    same_paragraph_negative_ratio: float = 0.0
+    #: [limit, sample_seed] of an earlier phase: its questions are left out of this one.
+    exclude_sample: list[int] | None = None
+    #: The config that trained ``init_from`` (for the model card and the reproduce recipe).
+    init_config: str | None = None
     #: Start from this trained checkpoint instead of the bare base model (a second phase).
     init_from: str | None = None
 
@@ -146,7 +158,26 @@ def heldout_examples(cfg: TrainConfig, rows: list[QAExample] | None = None):
     return held, negs
 
 
-def quick_eval(reader, held: list[QAExample], negs: list[QAExample], n: int) -> dict:
+def heldout_same_paragraph(cfg: TrainConfig, held: list[QAExample]) -> list[QAExample]:
+    """Held-out questions over their own paragraph with the answer sentences removed."""
+    return make_same_paragraph_negatives(held, 1.0, cfg.seed + 2)
+
+
+def training_rows(cfg: TrainConfig, rows: list[QAExample]) -> tuple[list[QAExample], list[QAExample]]:
+    """(questions this phase trains on, held-out questions)."""
+    train_rows, held = split_by_article(rows, cfg.holdout_fraction, cfg.seed)
+    if cfg.exclude_sample:
+        limit, seed = cfg.exclude_sample
+        earlier = {id(r) for r in random.Random(seed).sample(train_rows, min(limit, len(train_rows)))}
+        train_rows = [r for r in train_rows if id(r) not in earlier]
+    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
+    if cfg.limit:
+        train_rows = random.Random(sample_seed).sample(train_rows, min(cfg.limit, len(train_rows)))
+    return train_rows, held
+
+
+def quick_eval(reader, held: list[QAExample], negs: list[QAExample], n: int,
+               same: list[QAExample] | None = None) -> dict:
     from qa.evaluation.reader_eval import read_examples, score_answerable
 
     rng = random.Random(0)
@@ -158,6 +189,10 @@ def quick_eval(reader, held: list[QAExample], negs: list[QAExample], n: int) -> 
     # Margin < 0 means the null ([CLS]) score beat every span: the model abstains.
     scores["abstain_on_negatives"] = 100 * sum(x.margin < 0 for x in q) / max(len(q), 1)
     scores["answer_rate_on_answerable"] = 100 * sum(x.margin >= 0 for x in p) / max(len(p), 1)
+    if same:
+        s = rng.sample(same, min(n // 2, len(same)))
+        r = read_examples(reader, [e.question for e in s], [e.context for e in s])
+        scores["abstain_on_same_paragraph"] = 100 * sum(x.margin < 0 for x in r) / max(len(r), 1)
     return scores
 
 
@@ -175,12 +210,12 @@ def train(cfg: TrainConfig) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(base)
 
     rows = load_squad_jsonl(cfg.train_file)
-    train_rows, held = split_by_article(rows, cfg.holdout_fraction, cfg.seed)
+    train_rows, held = training_rows(cfg, rows)
     sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
-    if cfg.limit:
-        train_rows = random.Random(sample_seed).sample(train_rows, min(cfg.limit, len(train_rows)))
     negatives = make_negatives(train_rows, cfg.negative_ratio, cfg.hard_negative_fraction, sample_seed)
+    negatives += make_same_paragraph_negatives(train_rows, cfg.same_paragraph_negative_ratio, sample_seed + 1)
     held_negs = make_negatives(held, 1.0, cfg.hard_negative_fraction, cfg.seed + 1)
+    held_same = heldout_same_paragraph(cfg, held)
     feats = build_features(tokenizer, train_rows + negatives, cfg.max_length, cfg.stride)
     _log(out, {"event": "data", "train_questions": len(train_rows), "negatives": len(negatives),
                "features": len(feats), "heldout_questions": len(held)})
@@ -261,7 +296,7 @@ def train(cfg: TrainConfig) -> Path:
                     tokenizer, model, ReaderSettings(max_length=cfg.max_length, stride=cfg.stride),
                     bf16=cfg.bf16,
                 )
-                scores = quick_eval(reader, held, held_negs, cfg.eval_questions)
+                scores = quick_eval(reader, held, held_negs, cfg.eval_questions, held_same)
                 model.train()
                 _log(out, {"event": "eval", "step": step, "examples_seen": seen, **scores})
                 t0 = time.time()
