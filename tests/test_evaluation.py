@@ -296,6 +296,9 @@ def test_tiny_set_open_and_reader_mode(seed_assistant):
     assert reader_report.retrieval is None and reader_report.metrics["count"] == 3
     with pytest.raises(ValueError, match="context"):
         evaluate(seed_assistant, gold, mode="reader")
+    # A question that names its indexed article is read against that article's whole text.
+    by_article = evaluate(seed_assistant, [gold[0]], mode="reader")
+    assert by_article.items[0].passage == article.text and by_article.metrics["count"] == 1
 
 
 @needs_reader

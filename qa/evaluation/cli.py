@@ -130,7 +130,10 @@ def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path
 
     mode = args.mode
     persistent_index: Path | None = None
-    if mode == "reader":
+    if mode == "reader" and any(not it.context and it.article for it in items):
+        # Questions written against an indexed article: the index lends the article's text as context.
+        assistant = open_assistant(args)
+    elif mode == "reader":
         from qa import Assistant
 
         # Reader mode needs no index: an Assistant over an empty folder only lends its reader.

@@ -23,7 +23,7 @@ import platform
 import statistics
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -313,6 +313,28 @@ class _GoldPassages:
         return None
 
 
+def with_article_contexts(assistant, items: Sequence[GoldItem]) -> list[GoldItem]:
+    """Reader mode for questions written against an indexed article: its whole text is the context.
+
+    Questions that already carry a context, or name no article, are returned
+    unchanged (reader mode then reports the ones without a context).
+    """
+    if all(g.context or not g.article for g in items):
+        return list(items)
+    try:
+        articles = assistant.data.articles
+    except Exception:
+        return list(items)
+    names = _GoldPassages(assistant)
+    out = []
+    for g in items:
+        ids = names.articles_for(g) if not g.context and g.article else None
+        if ids and len(ids) == 1:
+            g = replace(g, context=articles[next(iter(ids))].text)
+        out.append(g)
+    return out
+
+
 def recall_from_ranks(ranks: Sequence[int | None]) -> dict[str, Any]:
     """recall@k (percent) and MRR from the gold passage rank of each answerable question."""
     out: dict[str, Any] = {f"recall@{k}": _pct(float(r is not None and r <= k) for r in ranks) for k in RECALL_AT}
@@ -444,7 +466,7 @@ def evaluate(
     if mode == "open":
         results = _run_open(assistant, items_in, t, top_k, progress)
     else:
-        results = _run_reader(assistant.reader, items_in, t, progress)
+        results = _run_reader(assistant.reader, with_article_contexts(assistant, items_in), t, progress)
     wall = time.perf_counter() - t0
     metrics, retrieval, ece, sweep, rel = summarize(results, t)
     latency = {"total": _latency([r.latency_s for r in results])}
