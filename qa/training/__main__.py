@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--calibration-size", type=int, default=2000,
                    help="held-out answerable questions (and as many no-answer pairs, half other-article, "
                         "half own paragraph minus answer) to calibrate on")
+    e.add_argument("--skip-int8", action="store_true", help="do not try dynamic int8 (it lost 6 F1 here)")
     e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
     args = parser.parse_args(argv)
 
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     from qa.training.export import export
 
     cfg = TrainConfig.load(args.config)
-    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size, config_path=args.config)
+    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size, try_int8=not args.skip_int8,
+           config_path=args.config)
     return 0
 
 
