@@ -87,6 +87,17 @@ def main() -> int:
             out.append(f"| {k} | {_f(x['p50_ms'])} | {_f(x['p95_ms'])} | {_f(x['em_always'])} | "
                        f"{_f(x['f1_always'])} | {_f(x['f1'])} |")
         out += ["", f"Haystack p50 / Newsdesk p50: {r['latency_ratio_haystack_over_newsdesk']:.2f}x.", ""]
+    r = _load("bench_load")
+    if r:
+        out += [f"### Load: ask_many over {r['questions']:,} questions (bundled article)", "",
+                f"`python {r['command']}` ({r['when']}; RSS sampled every 250 questions after "
+                f"{r['warmup']} of warm-up)", "",
+                "| questions/s | RSS after warm-up MB | RSS end MB | peak RSS MB | growth MB per 1k q | "
+                "growth MB per 1k q, second half |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: |",
+                f"| {_f(r['questions_per_s'])} | {_f(r['rss_after_warmup_mb'], 0)} | {_f(r['rss_end_mb'], 0)} | "
+                f"{_f(r['rss_peak_mb'], 0)} | {_f(r['rss_growth_mb_per_1000_questions'])} | "
+                f"{_f(r.get('rss_growth_mb_per_1000_questions_second_half'))} |", ""]
     print("\n".join(out))
     return 0
 

@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="open the terminal chat")
     c.add_argument("paths", nargs="*")
     common(c)
+    c.add_argument("--threshold", type=float, help="no-answer threshold (0-1)")
     c.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("stats", help="index statistics")

@@ -150,6 +150,13 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     threshold, at_t = choose_threshold(pos_conf, f1, neg_conf, same_conf)
     settings.calibration = cal
     settings.no_answer_threshold = threshold
+    operating_points = [
+        {"threshold": t,
+         "answerable_f1": 100 * float(np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, f1)])),
+         "abstain_on_negatives": 100 * float(np.mean([c < t for c in neg_conf])),
+         "abstain_on_same_paragraph": 100 * float(np.mean([c < t for c in same_conf])) if same_conf else None}
+        for t in sorted({0.05, 0.1, 0.15, threshold, 0.3})
+    ]
     conf_all = pos_conf + neg_conf + same_conf
     corr_all = em + [0.0] * (len(q) + len(qs))
     from qa.evaluation.metrics import expected_calibration_error
@@ -164,6 +171,7 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         "calibration": {"a": cal.a, "b": cal.b, "ece": expected_calibration_error(conf_all, corr_all),
                         "reliability": reliability(conf_all, corr_all)},
         "no_answer_threshold": threshold,
+        "operating_points": operating_points,
         "quantization": quant_report,
         "seconds": round(time.time() - t0, 1),
     }
@@ -261,6 +269,9 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
                      f"({h['same_paragraph_negatives']} pairs) it abstains on "
                      f"{h['at_threshold_abstain_on_same_paragraph']:.1f}%.")
     last_path = phases[-1][0] or "<config>"
+    points = "\n".join(
+        f"| {o['threshold']:.2f} | {o['answerable_f1']:.1f} | {o['abstain_on_negatives']:.1f} | "
+        f"{pct(o.get('abstain_on_same_paragraph'))} |" for o in r.get("operating_points", []))
     rel = "\n".join(f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
                     for b in r["calibration"]["reliability"])
     dev_line = (f"| SQuAD v1.1 dev (reader only, 10,570 questions) | {dev['exact_match']:.1f} | {dev['f1']:.1f} |"
@@ -324,7 +335,12 @@ article's paragraph ({h['negatives']} pairs): at the shipped threshold
 while F1 on the answerable questions drops from {h['f1']:.1f} to
 {h['at_threshold_answerable_f1']:.1f} ({h['f1_loss_at_threshold']:.1f} points).{same_line}
 The threshold maximises the mean of answerable F1 and abstention on both
-kinds of unanswerable pairs.
+kinds of unanswerable pairs. Other operating points (set `--threshold`, or
+tune one on your own questions with `newsdesk eval --tune-threshold`):
+
+| threshold | answerable F1 | abstains on other-article (%) | abstains on own paragraph minus answer (%) |
+|---|---|---|---|
+{points}
 
 ## Reading precision
 {_quant_text(r)}
