@@ -24,6 +24,7 @@ FULL = [
     ["bench_ask.py"],
     ["bench_open_squad.py", "--sample", "2000", "--read", "500"],
     ["bench_haystack.py", "--questions", "200"],
+    ["bench_load.py", "--questions", "10000"],
 ]
 QUICK = [
     ["bench_reader.py", "--repeats", "5"],
@@ -31,6 +32,7 @@ QUICK = [
     ["bench_ask.py", "--sizes", "300", "--paragraphs", "300", "--runs", "1"],
     ["bench_open_squad.py", "--sample", "100", "--read", "20"],
     ["bench_haystack.py", "--questions", "20", "--runs", "1"],
+    ["bench_load.py", "--questions", "60", "--warmup", "20", "--every", "10"],
 ]
 
 
