@@ -29,6 +29,7 @@ from qa.retrievers.hybrid import HybridRetriever
 from qa.retrievers.sparse import BM25Retriever
 from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData, IndexStore
+from qa.textsafe import plain
 from qa.types import Answer, Article, Passage
 
 log = logging.getLogger("qa")
@@ -86,6 +87,8 @@ class Assistant:
         self.passage_tokens = passage_tokens
         self.faiss_kind = faiss_kind
         self._threshold = threshold
+        #: The threshold tuned for this index (read once, on first use; False = not read yet).
+        self._tuned_threshold: float | None | bool = False
         self._data: IndexData | None = None
         self._retriever: HybridRetriever | None = None
         self._lock = threading.RLock()
@@ -115,9 +118,10 @@ class Assistant:
         """The no-answer threshold: given, else tuned for this index, else the reader's."""
         if self._threshold is not None:
             return self._threshold
-        tuned = load_threshold(self.index_dir)
-        if tuned is not None:
-            return tuned
+        if self._tuned_threshold is False:
+            self._tuned_threshold = load_threshold(self.index_dir)
+        if self._tuned_threshold is not None:
+            return self._tuned_threshold
         return self.reader.settings.no_answer_threshold
 
     @threshold.setter
@@ -288,8 +292,6 @@ class Assistant:
         follow-ups like "when did he say that?" be understood.
         """
         from qa.conversation import rewrite_question
-
-        from qa.textsafe import plain
 
         clean = " ".join(plain(question or "").split())
         if not any(ch.isalnum() for ch in clean):

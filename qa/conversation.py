@@ -249,11 +249,11 @@ class Conversation:
         return [Turn(q, a.understood_as or q, a.text, a) for q, a in self.turns[-window:]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"turns": [{"question": q, "answer": a.to_dict()} for q, a in self.turns]}
+        return {"turns": [_turn_record(q, a) for q, a in self.turns]}
 
     @classmethod
     def from_dict(cls, assistant: Any, data: dict[str, Any]) -> "Conversation":
-        turns = [(t["question"], answer_from_dict(t["answer"])) for t in data.get("turns", [])]
+        turns = [_turn_from_record(t) for t in data.get("turns", [])]
         return cls(assistant, turns)
 
     def save(self, path: str | Path) -> None:
@@ -266,7 +266,7 @@ class Conversation:
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps({"question": q, "answer": a.to_dict()}, ensure_ascii=False) + "\n"
+        lines = [json.dumps(_turn_record(q, a), ensure_ascii=False) + "\n"
                  for q, a in self.turns[self._saved if self._saved_path == path else 0:]]
         if self._saved_path == path and path.exists():
             with path.open("a", encoding="utf-8") as f:
@@ -289,8 +289,7 @@ class Conversation:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
-                    turns.append((str(record["question"]), answer_from_dict(record["answer"])))
+                    turns.append(_turn_from_record(json.loads(line)))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     broken += 1
         conversation = cls(assistant, turns)
@@ -314,6 +313,14 @@ class Conversation:
                 lines.append("**A:** No answer found in the articles.")
             lines.append("")
         return "\n".join(lines)
+
+
+def _turn_record(question: str, answer: Answer) -> dict[str, Any]:
+    return {"question": question, "answer": answer.to_dict()}
+
+
+def _turn_from_record(record: dict[str, Any]) -> tuple[str, Answer]:
+    return str(record["question"]), answer_from_dict(record["answer"])
 
 
 def rewrite_all(questions: Sequence[str], answers: Sequence[str]) -> list[str]:

@@ -74,17 +74,24 @@ def choose_threshold(pos_conf, pos_f1, neg_conf, same_conf=None) -> tuple[float,
     best_t, best = 0.5, -1.0
     stats = {}
     for t in np.linspace(0.05, 0.95, 91):
-        ans = np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, pos_f1)])
-        other = np.mean([c < t for c in neg_conf])
-        same = np.mean([c < t for c in same_conf]) if same_conf else None
-        abst = other if same is None else (other + same) / 2
-        score = (ans + abst) / 2
+        point = operating_point(float(t), pos_conf, pos_f1, neg_conf, same_conf)
+        same = point.get("abstain_on_same_paragraph")
+        other = point["abstain_on_negatives"]
+        score = (point["answerable_f1"] + (other if same is None else (other + same) / 2)) / 2
         if score > best:
             best, best_t = score, float(t)
-            stats = {"answerable_f1": 100 * ans, "abstain_on_negatives": 100 * other}
-            if same is not None:
-                stats["abstain_on_same_paragraph"] = 100 * same
+            stats = {k: v for k, v in point.items() if k != "threshold"}
     return round(best_t, 2), stats
+
+
+def operating_point(t: float, pos_conf, pos_f1, neg_conf, same_conf=None) -> dict:
+    """Answerable F1 and abstention (percent) if spans under confidence ``t`` were declined."""
+    point = {"threshold": t,
+             "answerable_f1": 100 * float(np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, pos_f1)])),
+             "abstain_on_negatives": 100 * float(np.mean([c < t for c in neg_conf]))}
+    if same_conf:
+        point["abstain_on_same_paragraph"] = 100 * float(np.mean([c < t for c in same_conf]))
+    return point
 
 
 def reliability(conf, correct, bins: int = 10) -> list[dict]:
@@ -150,13 +157,8 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     threshold, at_t = choose_threshold(pos_conf, f1, neg_conf, same_conf)
     settings.calibration = cal
     settings.no_answer_threshold = threshold
-    operating_points = [
-        {"threshold": t,
-         "answerable_f1": 100 * float(np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, f1)])),
-         "abstain_on_negatives": 100 * float(np.mean([c < t for c in neg_conf])),
-         "abstain_on_same_paragraph": 100 * float(np.mean([c < t for c in same_conf])) if same_conf else None}
-        for t in sorted({0.05, 0.1, 0.15, threshold, 0.3})
-    ]
+    operating_points = [operating_point(t, pos_conf, f1, neg_conf, same_conf)
+                        for t in sorted({0.05, 0.1, 0.15, threshold, 0.3})]
     conf_all = pos_conf + neg_conf + same_conf
     corr_all = em + [0.0] * (len(q) + len(qs))
     from qa.evaluation.metrics import expected_calibration_error
@@ -230,7 +232,7 @@ def _negatives_text(c: TrainConfig) -> str:
 def _phase_text(phases) -> str:
     lines = []
     for i, (path, c) in enumerate(phases, 1):
-        what = f"{c.limit or 'all'} questions sampled with seed {c.sample_seed if c.sample_seed is not None else c.seed}"
+        what = f"{c.limit or 'all'} questions sampled with seed {c.sampling_seed}"
         if c.exclude_sample:
             what += f", leaving out the {c.exclude_sample[0]} of the phase before"
         lines.append(f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "

@@ -62,6 +62,11 @@ class TrainConfig:
     #: Start from this trained checkpoint instead of the bare base model (a second phase).
     init_from: str | None = None
 
+    @property
+    def sampling_seed(self) -> int:
+        """The seed for sampling questions and negatives: ``sample_seed``, else ``seed``."""
+        return self.seed if self.sample_seed is None else self.sample_seed
+
     @classmethod
     def load(cls, path: str | Path, **overrides) -> "TrainConfig":
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -170,9 +175,8 @@ def training_rows(cfg: TrainConfig, rows: list[QAExample]) -> tuple[list[QAExamp
         limit, seed = cfg.exclude_sample
         earlier = {id(r) for r in random.Random(seed).sample(train_rows, min(limit, len(train_rows)))}
         train_rows = [r for r in train_rows if id(r) not in earlier]
-    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
     if cfg.limit:
-        train_rows = random.Random(sample_seed).sample(train_rows, min(cfg.limit, len(train_rows)))
+        train_rows = random.Random(cfg.sampling_seed).sample(train_rows, min(cfg.limit, len(train_rows)))
     return train_rows, held
 
 
@@ -211,7 +215,7 @@ def train(cfg: TrainConfig) -> Path:
 
     rows = load_squad_jsonl(cfg.train_file)
     train_rows, held = training_rows(cfg, rows)
-    sample_seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
+    sample_seed = cfg.sampling_seed
     negatives = make_negatives(train_rows, cfg.negative_ratio, cfg.hard_negative_fraction, sample_seed)
     negatives += make_same_paragraph_negatives(train_rows, cfg.same_paragraph_negative_ratio, sample_seed + 1)
     held_negs = make_negatives(held, 1.0, cfg.hard_negative_fraction, cfg.seed + 1)
