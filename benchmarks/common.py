@@ -36,9 +36,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def reader_path() -> str:
     """The reader to benchmark: ``--reader`` (passed on to subprocesses) or models/reader."""
-    from qa.readers.extractive import DEFAULT_READER_PATH
+    from qa.resources import reader_path as shipped_reader_path
 
-    return os.environ.get("NEWSDESK_BENCH_READER") or str(DEFAULT_READER_PATH)
+    return os.environ.get("NEWSDESK_BENCH_READER") or str(shipped_reader_path())
 
 
 def add_reader_arg(parser) -> None:

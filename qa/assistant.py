@@ -22,7 +22,7 @@ from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransfor
 from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
 from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
-from qa.readers.extractive import DEFAULT_READER_PATH, ExtractiveReader
+from qa.readers.extractive import ExtractiveReader
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
@@ -71,7 +71,7 @@ class Assistant:
         self,
         index_dir: str | Path,
         embedder: str = DEFAULT_EMBEDDER,
-        reader: str | Path = DEFAULT_READER_PATH,
+        reader: str | Path | None = None,
         top_k: int = 5,
         retrieval: str = "hybrid",
         passage_tokens: int = 200,

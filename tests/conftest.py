@@ -35,9 +35,12 @@ def seed_assistant(tmp_path_factory, seed_dir):
     return Assistant.from_paths([seed_dir], index_dir=tmp_path_factory.mktemp("seed-index"))
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def newsdesk_home(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own user data folder: nothing reads or writes the real one."""
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path / "home"))
+    for name in ("NEWSDESK_READER", "NEWSDESK_SEEDS"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path / "home"
 
 

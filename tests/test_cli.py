@@ -2,7 +2,7 @@ import json
 import subprocess
 import sys
 
-from qa.cli import main
+from tui.cli import main
 
 
 def test_ask_on_bundled_corpus_first_run(newsdesk_home, capsys):
@@ -37,5 +37,5 @@ def test_errors_are_one_line(tmp_path, capsys):
 
 
 def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "qa.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "tui.cli", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "index" in out.stdout and "chat" in out.stdout

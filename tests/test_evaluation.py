@@ -326,7 +326,7 @@ def test_followups_floor(seed_assistant):
 @needs_reader
 @pytest.mark.slow
 def test_cli_writes_reports(tmp_path, newsdesk_home, capsys):
-    from qa.cli import main
+    from tui.cli import main
 
     out = tmp_path / "seed-report"
     # Default index (built from the bundled article on first use), a few questions.

@@ -313,7 +313,7 @@ HOSTILE = ("Markup [bold]BOLD[/bold] and [link=https://evil.example]click[/link]
 
 
 def test_cli_output_is_plain(tmp_path, capsys):
-    from qa.cli import main
+    from tui.cli import main
 
     docs = tmp_path / "docs"
     docs.mkdir()

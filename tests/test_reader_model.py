@@ -3,15 +3,16 @@
 import json
 import os
 
-from qa.readers.extractive import DEFAULT_READER_PATH, READER_SETTINGS, ExtractiveReader
+from qa.readers.extractive import READER_SETTINGS, ExtractiveReader
+from qa.resources import reader_path
 
 
 def test_shipped_files():
-    names = set(os.listdir(DEFAULT_READER_PATH))
+    names = set(os.listdir(reader_path()))
     assert {"config.json", "model.safetensors", "tokenizer.json", "MODEL_CARD.md", READER_SETTINGS} <= names
     assert not any(n.endswith((".bin", ".pt", ".pkl", ".pickle")) for n in names)
-    assert (DEFAULT_READER_PATH / "model.safetensors").stat().st_size <= 50 * 2**20
-    settings = json.loads((DEFAULT_READER_PATH / READER_SETTINGS).read_text())
+    assert (reader_path() / "model.safetensors").stat().st_size <= 50 * 2**20
+    settings = json.loads((reader_path() / READER_SETTINGS).read_text())
     assert 0 < settings["no_answer_threshold"] < 1
 
 

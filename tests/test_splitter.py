@@ -3,11 +3,12 @@ from hypothesis import given, settings, strategies as st
 from qa.converters.formats import make_article
 from qa.preprocessors.sentences import sentence_at, sentence_spans
 from qa.preprocessors.splitter import PassageSplitter
-from qa.readers.extractive import DEFAULT_READER_PATH, load_tokenizer
+from qa.readers.extractive import load_tokenizer
+from qa.resources import reader_path
 
 
 def tokenizer():
-    return load_tokenizer(DEFAULT_READER_PATH)
+    return load_tokenizer(reader_path())
 
 
 def test_passages_cover_article_with_overlap(seed_dir):

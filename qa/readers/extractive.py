@@ -17,10 +17,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.resources import reader_path
 from qa.readers.spans import SpanCandidate, decode_window, encode_windows, pad_windows
 
-#: Where the shipped reader lives, relative to the project root.
-DEFAULT_READER_PATH = Path(__file__).resolve().parents[2] / "models" / "reader"
 #: Settings file written next to a trained model (calibration, threshold, window).
 READER_SETTINGS = "newsdesk_reader.json"
 
@@ -126,7 +125,7 @@ class ExtractiveReader:
 
     def __init__(
         self,
-        model: str | Path = DEFAULT_READER_PATH,
+        model: str | Path | None = None,
         device: str = "cpu",
         batch_size: int = 16,
         bf16: bool | None = None,
@@ -134,7 +133,7 @@ class ExtractiveReader:
         settings: ReaderSettings | None = None,
         quantize: str | None = None,
     ) -> None:
-        self.model_name = str(model)
+        self.model_name = str(reader_path(model))
         self.device = device
         self.batch_size = batch_size
         self.bf16 = cpu_supports_bf16() if bf16 is None else bf16

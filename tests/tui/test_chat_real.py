@@ -11,9 +11,9 @@ from tui.widgets.article_view import ArticleScreen, Paragraph
 
 
 def reader_present() -> bool:
-    from qa.readers.extractive import DEFAULT_READER_PATH
+    from qa.resources import reader_path
 
-    return DEFAULT_READER_PATH.exists()
+    return reader_path().exists()
 
 
 # A string condition is evaluated when each test starts, before the (session) fixtures load models.

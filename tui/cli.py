@@ -11,17 +11,7 @@ from pathlib import Path
 
 from qa.textsafe import one_line, plain
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_SEEDS = PROJECT_ROOT / "seeds"
-
-
-def default_index_dir() -> Path:
-    """Per-user data folder (NEWSDESK_HOME overrides it)."""
-    if os.environ.get("NEWSDESK_HOME"):
-        return Path(os.environ["NEWSDESK_HOME"]) / "index"
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("newsdesk", appauthor=False)) / "index"
+from qa.resources import default_index_dir, seeds_path
 
 
 def _progress_bar():
@@ -72,7 +62,7 @@ def open_assistant(args, quiet: bool = False):
             print(f"First run: indexing the bundled articles into {index_dir}", file=sys.stderr)
         cb, close = _progress_bar()
         try:
-            a.index([BUNDLED_SEEDS], progress=None if quiet else cb)
+            a.index([seeds_path()], progress=None if quiet else cb)
         finally:
             close()
     return a
@@ -156,7 +146,7 @@ def cmd_stats(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluation.cli import run_eval
+    from tui.eval_cli import run_eval
 
     return run_eval(args, open_assistant)
 
@@ -204,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score against gold questions")
     common(e)
     try:
-        from qa.evaluation.cli import add_arguments
+        from tui.eval_cli import add_arguments
 
         add_arguments(e)
     except ImportError:
