@@ -15,3 +15,15 @@ class IndexLockedError(NewsdeskError):
 
 class EmptyQuestionError(NewsdeskError):
     """The question has no words to search for."""
+
+
+class IndexWriteError(NewsdeskError):
+    """Writing a new index generation failed; the previous one is still in use."""
+
+
+class DiskFullError(IndexWriteError):
+    """The disk filled up while an index was written."""
+
+
+class InvalidInputError(NewsdeskError, ValueError):
+    """An option or argument is out of range or malformed (top-k, threshold, dates)."""

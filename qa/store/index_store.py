@@ -6,7 +6,7 @@ Layout::
       CURRENT            name of the live generation (replaced atomically)
       .lock              held while a process writes
       gen-000007/
-        manifest.json    format version, embedder, counts, file sizes; written last
+        manifest.json    format version, embedder, counts, sizes and SHA-256 of every file; written last
         metadata.sqlite  articles and passages (offsets only; text lives once)
         vectors.f32      packed float32 passage vectors, row = passage row
         dense.faiss      FAISS index over the same rows
@@ -20,7 +20,6 @@ previous generation intact and in use.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
@@ -33,6 +32,8 @@ from typing import Iterator
 import numpy as np
 
 from qa.errors import IndexError_, IndexLockedError, NewsdeskError
+from qa.store import integrity
+from qa.store.integrity import Verification
 from qa.types import Article, Passage
 
 FORMAT_VERSION = 1
@@ -51,6 +52,8 @@ class IndexData:
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
     manifest: dict = field(default_factory=dict)
+    #: Hashing of the vectors and metadata (finished, or running in the background for large indexes).
+    verification: Verification = field(default_factory=Verification)
 
 
 def _fsync_file(path: Path) -> None:
@@ -68,6 +71,11 @@ def _fsync_dir(path: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def write_vectors(path: Path, vectors: np.ndarray) -> None:
+    """Packed little-endian float32 rows (a short write raises OSError)."""
+    vectors.tofile(path)
 
 
 def build_faiss(vectors: np.ndarray, kind: str = "auto"):
@@ -96,12 +104,19 @@ def build_faiss(vectors: np.ndarray, kind: str = "auto"):
     return index
 
 
+#: Stands in for the words of passages that have none but stop words (bm25s cannot index an empty vocabulary).
+#: Queries are tokenized into word characters only, so they never contain it.
+NO_WORDS_TOKEN = "-newsdesk-no-words-"
+
+
 def build_bm25(passages: list[Passage]):
+    """BM25 over the passages; an empty index or stop words only still give a valid (silent) index."""
     import bm25s
 
     retriever = bm25s.BM25()
     texts = [p.text for p in passages] or [""]
-    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+    tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
+    retriever.index([doc or [NO_WORDS_TOKEN] for doc in tokens], show_progress=False)
     return retriever
 
 
@@ -110,9 +125,13 @@ class IndexStore:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
+        #: True while this store holds the writer lock: loads then check every hash at once.
+        self._writing = False
 
     # -- locating ------------------------------------------------------------
     def exists(self) -> bool:
+        if self.root.exists() and not self.root.is_dir():
+            raise IndexError_(f"index folder {self.root} is a file, not a folder: choose another --index folder")
         return (self.root / "CURRENT").is_file() or any(self._generations())
 
     def _generations(self) -> list[Path]:
@@ -121,24 +140,32 @@ class IndexStore:
         return sorted(p for p in self.root.glob("gen-*") if p.is_dir() and not p.name.endswith(".tmp"))
 
     def current_generation(self) -> Path:
-        cur = self.root / "CURRENT"
-        if cur.is_file():
-            name = cur.read_text(encoding="utf-8").strip()
-            gen = self.root / name
-            if name.startswith("gen-") and (gen / "manifest.json").is_file():
-                return gen
-        # CURRENT missing or pointing nowhere: fall back to the newest complete generation.
+        name = self._current_name()
+        gen = self.root / name
+        if name.startswith("gen-") and "/" not in name and (gen / "manifest.json").is_file():
+            return gen
+        # CURRENT missing, unreadable or pointing nowhere: fall back to the newest complete generation.
         complete = [g for g in self._generations() if (g / "manifest.json").is_file()]
         if not complete:
             raise IndexError_(f"no index in {self.root}: {REBUILD_HINT.format(dir=self.root)}")
         return complete[-1]
 
+    def _current_name(self) -> str:
+        """The generation CURRENT names, or "" when it is missing or not a short text line."""
+        try:
+            with open(self.root / "CURRENT", "rb") as f:
+                return f.read(256).decode("utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return ""
+
     def manifest(self) -> dict:
         gen = self.current_generation()
+        hint = REBUILD_HINT.format(dir=self.root)
         try:
-            return json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
-            raise IndexError_(f"index manifest in {gen} is corrupt: {REBUILD_HINT.format(dir=self.root)}") from exc
+            man = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        except (ValueError, RecursionError, OSError) as exc:
+            raise IndexError_(f"index manifest in {gen} is corrupt: {hint}") from exc
+        return integrity.validate_manifest(man, where=gen, hint=hint)
 
     # -- reading -------------------------------------------------------------
     def load(self, embedder: str | None = None) -> IndexData:
@@ -161,15 +188,12 @@ class IndexStore:
                 f"index in {self.root} was built with embedder {man.get('embedder')!r}, not {embedder!r}: "
                 f"open it with --embedder {man.get('embedder')} or {hint}"
             )
-        files = man.get("files", {})
-        for name in ("metadata.sqlite", "vectors.f32"):
-            p = gen / name
-            if not p.is_file():
-                raise IndexError_(f"index file {name} is missing in {gen}: {hint}")
-            if name in files and p.stat().st_size != files[name]:
-                raise IndexError_(f"index file {name} in {gen} is truncated or changed: {hint}")
+        files, sums = man.get("files", {}), man.get("sha256", {})
+        integrity.check_sizes(gen, files, hint=hint)
+        background = not self._writing and integrity.primary_bytes(gen) > integrity.EAGER_VERIFY_BYTES
+        verification = integrity.verify_primary(gen, sums, hint=hint, background=background)
         articles, passages = self._read_metadata(gen / "metadata.sqlite", hint)
-        dim = int(man.get("dimension", 0))
+        dim = man["dimension"]
         raw = np.fromfile(gen / "vectors.f32", dtype="<f4")
         if dim <= 0 or raw.size % dim:
             raise IndexError_(f"index vectors in {gen} do not match dimension {dim}: {hint}")
@@ -178,9 +202,14 @@ class IndexStore:
             raise IndexError_(
                 f"index in {self.root} has {len(vectors)} vectors for {len(passages)} passages: {hint}"
             )
-        dense = self._read_faiss(gen, files, len(passages), vectors, man.get("faiss", "flat"))
-        bm25 = self._read_bm25(gen, passages)
-        return IndexData(articles, passages, vectors, dense, bm25, man)
+        integrity.check_finite(vectors, where=gen, hint=hint)
+        derived = [n for n in sums if n not in integrity.PRIMARY_FILES] if not background else []
+        damaged = set(integrity.mismatched(gen, sums, derived))
+        dense = self._read_faiss(gen, files, len(passages), vectors, man.get("faiss", "flat"),
+                                 damaged="dense.faiss" in damaged)
+        bm25 = self._read_bm25(gen, passages, damaged=any(n.startswith("bm25/") for n in damaged))
+        return IndexData(articles=articles, passages=passages, vectors=vectors, dense=dense, bm25=bm25,
+                         manifest=man, verification=verification)
 
     def _read_metadata(self, path: Path, hint: str):
         try:
@@ -202,12 +231,12 @@ class IndexStore:
             raise IndexError_(f"index metadata {path} is corrupt: {hint}") from exc
         return articles, passages
 
-    def _read_faiss(self, gen: Path, files: dict, n: int, vectors: np.ndarray, kind: str):
+    def _read_faiss(self, gen: Path, files: dict, n: int, vectors: np.ndarray, kind: str, *, damaged: bool):
         import faiss
 
         p = gen / "dense.faiss"
         try:
-            if not p.is_file() or ("dense.faiss" in files and p.stat().st_size != files["dense.faiss"]):
+            if damaged or not p.is_file() or ("dense.faiss" in files and p.stat().st_size != files["dense.faiss"]):
                 raise RuntimeError("missing or truncated")
             index = faiss.read_index(str(p))
             if index.ntotal != n:
@@ -218,10 +247,12 @@ class IndexStore:
         except Exception:  # derived data: rebuild from the checked vectors
             return build_faiss(vectors, kind if n else "flat")
 
-    def _read_bm25(self, gen: Path, passages: list[Passage]):
+    def _read_bm25(self, gen: Path, passages: list[Passage], *, damaged: bool):
         import bm25s
 
         try:
+            if damaged:
+                raise RuntimeError("checksum mismatch")
             retriever = bm25s.BM25.load(str(gen / "bm25"), load_corpus=False, allow_pickle=False)
             if passages and int(retriever.scores["num_docs"]) != len(passages):
                 raise RuntimeError("count mismatch")
@@ -235,11 +266,12 @@ class IndexStore:
         """Exclusive writer lock; a second writer waits, then gives up clearly."""
         import fcntl
 
+        self.exists()  # a file where the folder should be: one line, not FileExistsError
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             fh = open(self.root / ".lock", "a+")
-        except PermissionError as exc:
-            raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder") from exc
+        except OSError as exc:
+            raise integrity.write_failure(exc, self.root) from exc
         try:
             deadline = time.monotonic() + timeout
             while True:
@@ -252,17 +284,24 @@ class IndexStore:
                             f"index {self.root} is being written by another process; try again when it finishes"
                         ) from None
                     time.sleep(0.1)
+            self._writing = True
             yield
         finally:
+            self._writing = False
             fh.close()
 
     def write(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
               embedder: str, dimension: int, faiss_kind: str = "auto", extra: dict | None = None) -> Path:
-        """Write a complete new generation, then switch CURRENT to it."""
-        import faiss
+        """Write a complete new generation, then switch CURRENT to it.
 
+        Any failure (a full disk, a read-only folder, SQLite or FAISS errors)
+        removes the half-written generation and raises one line; the previous
+        generation stays in use.
+        """
         if len(passages) != len(vectors):
             raise ValueError("one vector per passage is required")
+        vec = np.ascontiguousarray(vectors, dtype="<f4")
+        integrity.check_finite(vec, where=self.root, hint="the embedder produced them; nothing was written")
         if not os.access(self.root, os.W_OK):
             raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder")
         gens = self._generations()
@@ -271,53 +310,68 @@ class IndexStore:
         tmp = self.root / f"gen-{number:06d}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            tmp.mkdir(parents=True)
-            self._write_metadata(tmp / "metadata.sqlite", articles, passages)
-            vec = np.ascontiguousarray(vectors, dtype="<f4")
-            vec.tofile(tmp / "vectors.f32")
-            kind = faiss_kind
-            if kind == "auto":
-                kind = "hnsw" if len(passages) > APPROXIMATE_THRESHOLD else "flat"
-            faiss.write_index(build_faiss(vec.reshape(-1, dimension), kind if len(passages) else "flat"),
-                              str(tmp / "dense.faiss"))
-            build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
-            files = {n: (tmp / n).stat().st_size for n in ("metadata.sqlite", "vectors.f32", "dense.faiss")}
-            manifest = {
-                "format_version": FORMAT_VERSION,
-                "embedder": embedder,
-                "dimension": dimension,
-                "faiss": kind,
-                "articles": len(articles),
-                "passages": len(passages),
-                "files": files,
-                "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                **(extra or {}),
-            }
-            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-            for p in tmp.rglob("*"):
-                if p.is_file():
-                    _fsync_file(p)
-            _fsync_dir(tmp)
-            tmp.rename(final)
-            _fsync_dir(self.root)
-            cur_tmp = self.root / "CURRENT.tmp"
-            cur_tmp.write_text(final.name + "\n", encoding="utf-8")
-            _fsync_file(cur_tmp)
-            os.replace(cur_tmp, self.root / "CURRENT")
-            _fsync_dir(self.root)
-        except OSError as exc:
+            self._build(tmp, articles=articles, passages=passages, vectors=vec, embedder=embedder,
+                        dimension=dimension, faiss_kind=faiss_kind, extra=extra)
+            self._switch_to(tmp, final)
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            if exc.errno == errno.ENOSPC:
-                raise NewsdeskError(f"disk full while writing the index in {self.root}; the previous index is unchanged") from exc
-            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-                raise IndexError_(f"index folder {self.root} is read-only: choose another --index folder") from exc
-            raise NewsdeskError(f"could not write the index in {self.root}: {exc.strerror or exc}; the previous index is unchanged") from exc
+            if integrity.is_write_failure(exc):
+                raise integrity.write_failure(exc, self.root) from exc
+            raise
         for old in self._generations():
             if old != final:
                 shutil.rmtree(old, ignore_errors=True)
         for stale in self.root.glob("gen-*.tmp"):
             shutil.rmtree(stale, ignore_errors=True)
         return final
+
+    def _build(self, tmp: Path, *, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
+               embedder: str, dimension: int, faiss_kind: str, extra: dict | None) -> None:
+        """Every file of a generation in ``tmp``, the manifest (with sizes and hashes) last."""
+        import faiss
+
+        tmp.mkdir(parents=True)
+        self._write_metadata(tmp / "metadata.sqlite", articles, passages)
+        write_vectors(tmp / "vectors.f32", vectors)
+        kind = faiss_kind
+        if kind == "auto":
+            kind = "hnsw" if len(passages) > APPROXIMATE_THRESHOLD else "flat"
+        faiss.write_index(build_faiss(vectors.reshape(-1, dimension), kind if len(passages) else "flat"),
+                          str(tmp / "dense.faiss"))
+        build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
+        files, sums = integrity.describe(tmp)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "embedder": embedder,
+            "dimension": dimension,
+            "faiss": kind,
+            "articles": len(articles),
+            "passages": len(passages),
+            "files": files,
+            "sha256": sums,
+            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **(extra or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        for p in tmp.rglob("*"):
+            if p.is_file():
+                _fsync_file(p)
+        _fsync_dir(tmp)
+
+    def _switch_to(self, tmp: Path, final: Path) -> None:
+        """Rename the finished generation into place and point CURRENT at it (undone if that fails)."""
+        tmp.rename(final)
+        _fsync_dir(self.root)
+        cur_tmp = self.root / "CURRENT.tmp"
+        try:
+            cur_tmp.write_text(final.name + "\n", encoding="utf-8")
+            _fsync_file(cur_tmp)
+            os.replace(cur_tmp, self.root / "CURRENT")
+        except BaseException:
+            cur_tmp.unlink(missing_ok=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        _fsync_dir(self.root)
 
     @staticmethod
     def _write_metadata(path: Path, articles: dict[str, Article], passages: list[Passage]) -> None:
