@@ -114,3 +114,75 @@ def test_exclude_sample_leaves_out_an_earlier_phase(tmp_path):
     assert not ({r.question for r in first} & {r.question for r in later})
     all_train, _ = split_by_article(rows, 0.1, 13)
     assert {r.question for r in first} == {r.question for r in random.Random(13).sample(all_train, 100)}
+
+
+def test_optimizer_state_round_trips_through_safetensors(tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from qa.training.checkpoint import load_optimizer_tensors, optimizer_tensors
+
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.AdamW(model.parameters(), lr=0.1)
+    model(torch.ones(4, 3)).sum().backward()
+    opt.step()
+    flat, groups = optimizer_tensors(opt)
+    save_file(flat, str(tmp_path / "o.safetensors"))
+    opt2 = torch.optim.AdamW(torch.nn.Linear(3, 2).parameters(), lr=0.5)
+    load_optimizer_tensors(opt2, load_file(str(tmp_path / "o.safetensors")), json.loads(json.dumps(groups)))
+    a, b = opt.state_dict(), opt2.state_dict()
+    assert b["param_groups"][0]["lr"] == 0.1
+    for i in a["state"]:
+        for k in a["state"][i]:
+            assert torch.equal(a["state"][i][k], b["state"][i][k])
+
+
+def test_decline_margin_inverts_the_calibrated_threshold():
+    import math
+
+    from qa.readers.extractive import Calibration, ReaderSettings
+    from qa.training.campaign import decline_margin
+
+    s = ReaderSettings(no_answer_threshold=0.2, calibration=Calibration(0.2324, -1.5746))
+    m = decline_margin(s)
+    assert math.isclose(s.calibration.confidence(m), 0.2, rel_tol=1e-9) and 0.7 < m < 0.9
+
+
+@pytest.mark.slow
+def test_campaign_trains_checkpoints_and_resumes_with_the_same_data(tiny_config):
+    """Two steps, then one more from the checkpoint: precision measured, per-kind eval logged."""
+    from qa.training.__main__ import main
+
+    cfg, run = tiny_config
+    raw = json.loads(cfg.read_text())
+    raw.update({"bf16": "auto", "checkpoint_every_s": 0, "eval_every_s": 0, "eval_pairs_per_kind": 3,
+                "negative_kinds": {"entity_swap": 0.3, "negation": 0.3, "same_paragraph": 0.3,
+                                   "same_article": 0.3, "other_article": 0.3, "hard_fraction": 0.5},
+                "threads": 1})
+    cfg.write_text(json.dumps(raw))
+    assert main(["campaign", "--config", str(cfg), "--foreground", "--max-steps", "2"]) == 0
+    state = json.loads((run / "checkpoint-last" / "state.json").read_text())
+    assert state["step"] == 2 and (run / "checkpoint-last" / "optimizer.safetensors").is_file()
+    assert main(["campaign", "--config", str(cfg), "--foreground", "--max-steps", "3"]) == 0
+    log = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
+    data = [r for r in log if r["event"] == "data"]
+    assert len(data) == 2 and data[0]["fingerprint"] == data[1]["fingerprint"]
+    assert any(r["event"] == "resume" and r["step"] == 2 for r in log)
+    prec = next(r for r in log if r["event"] == "precision")
+    assert prec["measured"] and prec["fp32_s_per_step"] > 0 and prec["bf16_s_per_step"] > 0
+    ev = [r for r in log if r["event"] == "eval"][-1]
+    assert ev["step"] == 3 and "answerable" in ev["declined"] and "same_paragraph" in ev["declined"]
+    assert not list(run.rglob("*.pt"))
+
+
+def test_launcher_refuses_a_second_campaign_in_the_same_folder(tmp_path):
+    import os
+
+    from qa.training.launch import campaign_command, pid_file, running_pid
+
+    assert running_pid(tmp_path) is None
+    pid_file(tmp_path).write_text(f"{os.getpid()}\n")  # this pytest process: alive, runs qa.training tests
+    cmd = campaign_command("c.json")
+    assert cmd[:3] == ["nice", "-n", "10"] and "--foreground" in cmd
+    pid_file(tmp_path).write_text("999999999\n")
+    assert running_pid(tmp_path) is None

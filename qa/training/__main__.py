@@ -1,4 +1,4 @@
-"""``python -m qa.training train|export``: train the reader and ship it."""
+"""``python -m qa.training train|campaign|export``: train the reader and ship it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--limit", type=int)
     t.add_argument("--max-steps", type=int)
     t.add_argument("--threads", type=int, default=0)
+    c = sub.add_parser("campaign", help="long training run in the background (nice, nohup; resumes by default)")
+    c.add_argument("--config", default="qa/training/configs/reader-minilm-v2.json")
+    c.add_argument("--foreground", action="store_true", help="train in this process instead of starting one")
+    c.add_argument("--max-steps", type=int)
+    c.add_argument("--output-dir")
     e = sub.add_parser("export", help="calibrate a checkpoint and write it as a shipped model")
     e.add_argument("--config", default="qa/training/configs/reader-minilm.json")
     e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
@@ -41,11 +46,34 @@ def main(argv: list[str] | None = None) -> int:
         path = train(cfg)
         print(f"checkpoint: {path}")
         return 0
+    if args.command == "campaign":
+        return _campaign(args)
     from qa.training.export import export
 
     cfg = TrainConfig.load(args.config)
     export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size, try_int8=not args.skip_int8,
            config_path=args.config)
+    return 0
+
+
+def _campaign(args) -> int:
+    from pathlib import Path
+
+    from qa.training.train import TrainConfig
+
+    cfg = TrainConfig.load(args.config, output_dir=args.output_dir, max_steps=args.max_steps)
+    if args.foreground:
+        from qa.training.campaign import run_campaign
+
+        print(f"checkpoint: {run_campaign(cfg)}")
+        return 0
+    from qa.training.launch import start_background
+
+    extra = [f"--{k.replace('_', '-')}={v}" for k, v in (("max_steps", args.max_steps),
+                                                           ("output_dir", args.output_dir)) if v is not None]
+    pid = start_background(args.config, Path(cfg.output_dir), extra)
+    print(f"campaign started: PID {pid}, log {Path(cfg.output_dir) / 'train.log'}, "
+          f"JSONL {Path(cfg.output_dir) / 'log.jsonl'}")
     return 0
 
 

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import random
-import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.readers.spans import encode_windows, label_window, pad_windows
+from qa.training.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
 from qa.training.data import (
     QAExample,
     load_squad_jsonl,
@@ -45,7 +45,8 @@ class TrainConfig:
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
     warmup_fraction: float = 0.08
-    bf16: bool = False
+    #: True, False, or "auto": the campaign times both at start and keeps the faster.
+    bf16: bool | str = False
     checkpoint_every: int = 300
     eval_every: int = 600
     eval_questions: int = 800
@@ -61,6 +62,22 @@ class TrainConfig:
     init_config: str | None = None
     #: Start from this trained checkpoint instead of the bare base model (a second phase).
     init_from: str | None = None
+    #: Why the config is as it is (free text, copied into the log).
+    comment: str = ""
+    #: Campaign only: share of questions turned into each kind of no-answer pair (see negatives.NegativeMix).
+    negative_kinds: dict | None = None
+    #: Campaign only: SQuAD 2.0 files whose unanswerable questions are trained on (split by article).
+    squad20_train_file: str | None = None
+    squad20_dev_file: str | None = None
+    #: Campaign only: articles of ``squad20_dev_file`` held out for evaluation, never trained on.
+    squad20_heldout_articles: int = 4
+    #: Campaign only: wall-clock seconds between checkpoints and between evaluations.
+    checkpoint_every_s: float = 600.0
+    eval_every_s: float = 1800.0
+    #: Campaign only: held-out no-answer pairs per kind at each evaluation.
+    eval_pairs_per_kind: int = 150
+    #: Campaign only: CPU threads (the machine is shared).
+    threads: int = 2
 
     @property
     def sampling_seed(self) -> int:
@@ -117,35 +134,6 @@ def batch_order(lengths: list[int], batch_size: int, seed: int, epoch: int) -> l
         batches += [g[i : i + batch_size] for i in range(0, len(g), batch_size)]
     rng.shuffle(batches)
     return batches
-
-
-def _save_checkpoint(out: Path, model, optimizer, scheduler, state: dict) -> None:
-    import torch
-
-    tmp = out / ".checkpoint-tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    model.save_pretrained(tmp)
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()},
-               tmp / "optimizer.pt")
-    (tmp / "state.json").write_text(json.dumps(state, indent=2))
-    last, old = out / "checkpoint-last", out / ".checkpoint-old"
-    if old.exists():
-        shutil.rmtree(old)
-    if last.exists():
-        last.rename(old)
-    tmp.rename(last)
-    if old.exists():
-        shutil.rmtree(old)
-
-
-def find_checkpoint(out: Path) -> Path | None:
-    for name in ("checkpoint-last", ".checkpoint-old"):
-        p = out / name
-        if (p / "state.json").is_file() and (p / "model.safetensors").is_file():
-            return p
-    return None
 
 
 def _log(out: Path, record: dict) -> None:
@@ -234,7 +222,7 @@ def train(cfg: TrainConfig) -> Path:
     ckpt = find_checkpoint(out)
     src = str(ckpt) if ckpt else (cfg.init_from or base)
     model = AutoModelForQuestionAnswering.from_pretrained(
-        src, use_safetensors=True, attention_probs_dropout_prob=0.0
+        src, use_safetensors=True, dtype=torch.float32, attention_probs_dropout_prob=0.0
     )
     model.train()
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
@@ -254,10 +242,7 @@ def train(cfg: TrainConfig) -> Path:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
     step, seen = 0, 0
     if ckpt:
-        st = torch.load(ckpt / "optimizer.pt", weights_only=True)
-        optimizer.load_state_dict(st["optimizer"])
-        scheduler.load_state_dict(st["scheduler"])
-        state = json.loads((ckpt / "state.json").read_text())
+        state = load_checkpoint(ckpt, optimizer, scheduler)
         step, seen = state["step"], state["examples_seen"]
         _log(out, {"event": "resume", "step": step, "from": str(ckpt)})
 
@@ -292,7 +277,7 @@ def train(cfg: TrainConfig) -> Path:
                 t0, loss_acc, n_acc = time.time(), 0.0, 0
             last = step == total_steps
             if step % cfg.checkpoint_every == 0 or last:
-                _save_checkpoint(out, model, optimizer, scheduler,
+                save_checkpoint(out, model, optimizer, scheduler,
                                  {"step": step, "examples_seen": seen, "total_steps": total_steps})
             if (cfg.eval_every and step % cfg.eval_every == 0) or last:
                 model.eval()
