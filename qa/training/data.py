@@ -119,7 +119,7 @@ def strip_answer_sentences(row: QAExample) -> str | None:
     the question: the passage a retriever brings for a question the article
     does not answer. None when too little is left or an answer survives.
     """
-    from qa.preprocessors.sentences import sentence_spans
+    from qa.training.sentences import sentence_spans
 
     answers = [a.lower() for a in row.answers or (row.answer_text,) if a]
     if not answers:

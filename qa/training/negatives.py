@@ -187,7 +187,7 @@ def answer_sentence(row: QAExample) -> str:
     """The sentence of the context that holds the answer (the whole context if unknown)."""
     if row.answer_start is None:
         return row.context
-    from qa.preprocessors.sentences import sentence_at
+    from qa.training.sentences import sentence_at
 
     a, b = sentence_at(row.context, row.answer_start, row.answer_start + len(row.answer_text or ""))
     return row.context[a:b]
