@@ -80,7 +80,7 @@ def build(n_passages: int, kind: str, root: Path, corpus) -> dict:
         art = articles[j] if copy == 0 else replace(articles[j], id=f"{articles[j].id}~{copy}")
         arts[art.id] = art
         take = per_article[j][: n_passages - len(passages)]
-        passages += [Passage(f"{art.id}:{k}", art.id, p.start, p.end, p.text) for k, p in enumerate(take)]
+        passages += [Passage(id=f"{art.id}:{k}", article_id=art.id, start=p.start, end=p.end, text=p.text) for k, p in enumerate(take)]
         vecs.append(vectors[offsets[j] : offsets[j] + len(take)])
         i += 1
     vec = np.vstack(vecs).astype(np.float32)

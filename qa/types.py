@@ -1,12 +1,23 @@
-"""The data that flows through Newsdesk: Article → Passage → Candidate → Answer."""
+"""The data that flows through Newsdesk: Article → Passage → Candidate → Answer.
+
+Every type is a keyword-only dataclass. ``Answer`` has one JSON form, used by
+``newsdesk ask --json``, the saved conversations and the HTTP API alike
+(documented in ``docs/answer-format.md``): ``answer_to_json`` writes it and
+``answer_from_json`` reads it back, accepting the unversioned form older
+conversation files hold.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+#: Version of the JSON form of an Answer; bump it when a field changes meaning or goes away.
+ANSWER_FORMAT_VERSION = 1
+ANSWER_FORMAT = "newsdesk.answer"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """One news article. ``text`` is the exact text every offset refers to."""
 
@@ -18,15 +29,8 @@ class Article:
     url: str | None = None
     path: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Article":
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Passage:
     """A slice of an article: ``article.text[start:end] == text``."""
 
@@ -36,29 +40,27 @@ class Passage:
     end: int
     text: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArticleRef:
     """What an answer says about its article (no body text)."""
 
     id: str
     title: str
-    date: str | None
-    section: str | None
-    path: str | None
+    date: str | None = None
+    section: str | None = None
+    path: str | None = None
     url: str | None = None
 
     @classmethod
-    def of(cls, article: Article) -> "ArticleRef":
-        return cls(article.id, article.title, article.date, article.section, article.path, article.url)
+    def of(cls, article: Article) -> ArticleRef:
+        return cls(id=article.id, title=article.title, date=article.date, section=article.section,
+                   path=article.path, url=article.url)
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class RetrievedPassage:
-    """A passage with the retrieval scores that brought it forward."""
+    """A passage with the retrieval scores that brought it forward (and the reader's best, once read)."""
 
     passage: Passage
     score: float
@@ -67,12 +69,8 @@ class RetrievedPassage:
     sparse_rank: int | None = None
     reader_score: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return d
 
-
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class AnswerSpan:
     """One candidate span the reader proposed, in article coordinates."""
 
@@ -86,7 +84,7 @@ class AnswerSpan:
     retrieval_score: float
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Answer:
     """The assistant's reply to one question.
 
@@ -95,13 +93,13 @@ class Answer:
     """
 
     question: str
-    text: str
-    confidence: float
-    article: ArticleRef | None
-    start: int | None
-    end: int | None
-    sentence: str
-    sentence_start: int | None
+    text: str = ""
+    confidence: float = 0.0
+    article: ArticleRef | None = None
+    start: int | None = None
+    end: int | None = None
+    sentence: str = ""
+    sentence_start: int | None = None
     alternatives: list[AnswerSpan] = field(default_factory=list)
     passages: list[RetrievedPassage] = field(default_factory=list)
     understood_as: str | None = None
@@ -111,22 +109,45 @@ class Answer:
     def found(self) -> bool:
         return bool(self.text)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+def answer_to_json(answer: Answer) -> dict[str, Any]:
+    """The one JSON form of an Answer (a dict ready for ``json.dumps``)."""
+    return {"format": ANSWER_FORMAT, "version": ANSWER_FORMAT_VERSION, **asdict(answer)}
 
 
-def answer_from_dict(d: dict[str, Any]) -> Answer:
-    """Rebuild an Answer saved with ``Answer.to_dict`` (conversation history)."""
-    def ref(x):
-        return ArticleRef(**x) if x else None
+class AnswerFormatError(ValueError):
+    """A JSON object is not an Answer this version of Newsdesk can read."""
 
-    def passage(rp):
-        return RetrievedPassage(Passage(**rp["passage"]), rp["score"], rp["rank"], rp.get("dense_rank"),
-                                rp.get("sparse_rank"), rp.get("reader_score"))
 
-    alts = [AnswerSpan(**{**s, "article": ref(s["article"])}) for s in d.get("alternatives", [])]
-    return Answer(
-        d["question"], d.get("text", ""), d.get("confidence", 0.0), ref(d.get("article")), d.get("start"),
-        d.get("end"), d.get("sentence", ""), d.get("sentence_start"), alts,
-        [passage(p) for p in d.get("passages", [])], d.get("understood_as"), d.get("timings", {}),
-    )
+def answer_from_json(data: dict[str, Any]) -> Answer:
+    """Rebuild an Answer from its JSON form (or the unversioned form of older files)."""
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        raise AnswerFormatError("not an answer object (no question)")
+    version = data.get("version", ANSWER_FORMAT_VERSION)
+    if not isinstance(version, int) or version > ANSWER_FORMAT_VERSION:
+        raise AnswerFormatError(f"answer format version {version!r} is newer than this Newsdesk reads")
+    try:
+        return Answer(
+            question=data["question"],
+            text=data.get("text") or "",
+            confidence=float(data.get("confidence") or 0.0),
+            article=_ref(data.get("article")),
+            start=data.get("start"),
+            end=data.get("end"),
+            sentence=data.get("sentence") or "",
+            sentence_start=data.get("sentence_start"),
+            alternatives=[AnswerSpan(**{**s, "article": _ref(s["article"])}) for s in data.get("alternatives") or []],
+            passages=[_retrieved(rp) for rp in data.get("passages") or []],
+            understood_as=data.get("understood_as"),
+            timings=dict(data.get("timings") or {}),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnswerFormatError(f"malformed answer object ({type(exc).__name__}: {exc})") from exc
+
+
+def _ref(data: dict[str, Any] | None) -> ArticleRef | None:
+    return ArticleRef(**data) if data else None
+
+
+def _retrieved(data: dict[str, Any]) -> RetrievedPassage:
+    return RetrievedPassage(**{**data, "passage": Passage(**data["passage"])})

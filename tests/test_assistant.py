@@ -1,8 +1,11 @@
 """End to end on the bundled article with the shipped reader."""
 
+import json
+
 import pytest
 
 from qa.errors import EmptyQuestionError
+from qa.types import ANSWER_FORMAT_VERSION, answer_from_json, answer_to_json
 from tests.reliability import guard, tried
 
 
@@ -46,9 +49,10 @@ def test_no_answer(seed_assistant, question):
 
 def test_answer_fields_and_alternatives(seed_assistant):
     a = seed_assistant.ask("Who did Blinken press for the release of Paul Whelan and Brittney Griner?")
-    d = a.to_dict()
-    for key in ("text", "confidence", "article", "start", "end", "sentence", "alternatives", "passages"):
-        assert key in d
+    d = answer_to_json(a)
+    assert d["version"] == ANSWER_FORMAT_VERSION and d["text"] == a.text and d["article"]["id"] == a.article.id
+    assert d["sentence"][d["start"] - d["sentence_start"]:d["end"] - d["sentence_start"]] == a.text
+    assert answer_from_json(json.loads(json.dumps(d))) == a
     spans = [(s.article.id, s.start, s.end) for s in a.alternatives] + [(a.article.id, a.start, a.end)]
     assert len(spans) == len(set(spans)), "the same span is never listed twice"
     assert [p.rank for p in a.passages] == list(range(1, len(a.passages) + 1))

@@ -33,7 +33,7 @@ def test_possessive():
 def test_round_trip_dict():
     from qa.types import Answer
 
-    conv = Conversation(assistant=None, turns=[("q?", Answer("q?", "a", 0.5, None, None, None, "", None))])
+    conv = Conversation(assistant=None, turns=[("q?", Answer(question="q?", text="a", confidence=0.5))])
     again = Conversation.from_dict(None, conv.to_dict())
     assert again.turns[0][1].text == "a"
     assert "**Q:** q?" in again.to_markdown()
@@ -58,7 +58,7 @@ def test_save_appends_one_line_per_turn_and_load_round_trips(tmp_path):
     path = tmp_path / "talk.jsonl"
     conv = Conversation(assistant=None)
     for i in range(3):
-        conv.turns.append((f"q{i}?", Answer(f"q{i}?", f"a{i}", 0.5, None, None, None, "", None)))
+        conv.turns.append((f"q{i}?", Answer(question=f"q{i}?", text=f"a{i}", confidence=0.5)))
         conv.save(path)
     assert len(path.read_text(encoding="utf-8").splitlines()) == 3
     again, broken = Conversation.load(None, path)

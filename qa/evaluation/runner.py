@@ -54,7 +54,7 @@ Progress = Callable[[int, int], None]
 
 
 # -- per-question results ------------------------------------------------------
-@dataclass
+@dataclass(kw_only=True)
 class ItemResult:
     """One question, its gold answers and what the assistant said."""
 
@@ -103,9 +103,11 @@ def make_item(gold: GoldItem, best_span: str, confidence: float, threshold: floa
     abstain_em, abstain_f1 = _score("", gold.answers)
     answered = bool(best_span) and confidence >= threshold
     return ItemResult(
-        gold.id, gold.question, list(gold.answers), best_span if answered else "", best_span, confidence,
-        span_em if answered else abstain_em, span_f1 if answered else abstain_f1,
-        span_em, span_f1, abstain_em, abstain_f1, latency_s, **extra,
+        id=gold.id, question=gold.question, golds=list(gold.answers), prediction=best_span if answered else "",
+        best_span=best_span, confidence=confidence,
+        exact_match=span_em if answered else abstain_em, f1=span_f1 if answered else abstain_f1,
+        span_em=span_em, span_f1=span_f1, abstain_em=abstain_em, abstain_f1=abstain_f1, latency_s=latency_s,
+        **extra,
     )
 
 
@@ -519,7 +521,7 @@ def index_contexts(items: Sequence[GoldItem], index_dir: str | Path | None = Non
 
 
 # -- conversations -----------------------------------------------------------
-@dataclass
+@dataclass(kw_only=True)
 class TurnResult:
     conversation: str
     turn: int
@@ -580,33 +582,28 @@ def evaluate_conversations(assistant, gold: str | Path | Sequence[GoldConversati
     from qa.conversation import rewrite_all
 
     convs = load_conversations(gold) if isinstance(gold, (str, Path)) else list(gold)
-    old = assistant.threshold
-    if threshold is not None:
-        assistant.threshold = threshold
-    t = assistant.threshold
+    t = assistant.threshold if threshold is None else threshold
     results: list[TurnResult] = []
     total = sum(len(c.turns) for c in convs)
-    try:
-        for conv in convs:
-            chat = assistant.conversation()
-            oracle = rewrite_all([tn.question for tn in conv.turns],
-                                 [tn.answers[0] if tn.answers else "" for tn in conv.turns])
-            for i, turn in enumerate(conv.turns):
-                answer = chat.ask(turn.question, top_k=top_k)
-                understood = answer.understood_as or turn.question
-                em, f1 = _score(answer.text, turn.answers)
-                check = i > 0 and bool(turn.rewrite_contains)
-                results.append(TurnResult(
-                    conv.id, i, turn.question, understood, list(turn.answers), answer.text,
-                    float(answer.confidence), em, f1, list(turn.rewrite_contains),
-                    _has_words(understood, turn.rewrite_contains) if check else None,
-                    oracle[i], _has_words(oracle[i], turn.rewrite_contains) if check else None,
-                ))
-                if progress:
-                    progress(len(results), total)
-    finally:
-        if threshold is not None:
-            assistant.threshold = old
+    for conv in convs:
+        chat = assistant.conversation()
+        oracle = rewrite_all([tn.question for tn in conv.turns],
+                             [tn.answers[0] if tn.answers else "" for tn in conv.turns])
+        for i, turn in enumerate(conv.turns):
+            answer = chat.ask(turn.question, top_k=top_k, threshold=t)
+            understood = answer.understood_as or turn.question
+            em, f1 = _score(answer.text, turn.answers)
+            check = i > 0 and bool(turn.rewrite_contains)
+            results.append(TurnResult(
+                conversation=conv.id, turn=i, question=turn.question, understood_as=understood,
+                golds=list(turn.answers), prediction=answer.text, confidence=float(answer.confidence),
+                exact_match=em, f1=f1, expected_words=list(turn.rewrite_contains),
+                rewrite_ok=_has_words(understood, turn.rewrite_contains) if check else None,
+                oracle_rewrite=oracle[i],
+                oracle_rewrite_ok=_has_words(oracle[i], turn.rewrite_contains) if check else None,
+            ))
+            if progress:
+                progress(len(results), total)
     follow = [r for r in results if r.turn > 0]
     checked = [r for r in results if r.rewrite_ok is not None]
     return ConversationReport(

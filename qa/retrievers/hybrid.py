@@ -43,6 +43,7 @@ class HybridRetriever:
             fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
         return [
-            RetrievedPassage(self.passages[row], score, i, d_rank.get(row), s_rank.get(row))
+            RetrievedPassage(passage=self.passages[row], score=score, rank=i, dense_rank=d_rank.get(row),
+                             sparse_rank=s_rank.get(row))
             for i, (row, score) in enumerate(ranked, 1)
         ]

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from qa.conversation import Conversation, rewrite_question
 from qa.errors import IndexError_, NewsdeskError
@@ -130,8 +130,25 @@ class FakeAssistant:
         time.sleep(self.warm_up_delay)
         self.warmed = True
 
+    @property
+    def ready(self) -> bool:
+        return self.warmed
+
+    def ask_many(self, questions: Iterable[str], *, top_k: int | None = None, threshold: float | None = None,
+                 filters: Any = None) -> Iterable[Answer]:
+        return [self.ask(q, top_k=top_k, threshold=threshold, filters=filters) for q in questions]
+
+    def add(self, paths: Sequence[str | Path], *,
+            progress: Callable[[int, int, str], None] | None = None) -> FakeIndexReport:
+        return self.index(paths, progress=progress)
+
+    def remove(self, article_id: str) -> bool:
+        return self._articles.pop(article_id, None) is not None
+
     # -- indexing ---------------------------------------------------------------
-    def index(self, paths: Sequence[str | Path], progress: Callable[[int, int, str], None] | None = None) -> FakeIndexReport:
+    def index(self, paths: Sequence[str | Path], *, rebuild: bool = False,
+              progress: Callable[[int, int, str], None] | None = None,
+              follow_symlinks: bool = False) -> FakeIndexReport:
         report = FakeIndexReport()
         files: list[Path] = []
         for p in map(Path, paths):
@@ -168,7 +185,7 @@ class FakeAssistant:
             offset = 0
             for i, line in enumerate(a.text.split("\n")):
                 if line.strip():
-                    out.append(Passage(f"{a.id}#{i}", a.id, offset, offset + len(line), line))
+                    out.append(Passage(id=f"{a.id}#{i}", article_id=a.id, start=offset, end=offset + len(line), text=line))
                 offset += len(line) + 1
         return out
 
@@ -187,9 +204,10 @@ class FakeAssistant:
             pw = set(_WORD.findall(p.text.lower()))
             scored.append((len(words & pw) / math.sqrt(len(pw) or 1), p))
         scored.sort(key=lambda sp: (-sp[0], sp[1].id))
-        return [RetrievedPassage(p, round(s, 3), r, r, r) for r, (s, p) in enumerate(scored[:k], 1)]
+        return [RetrievedPassage(passage=p, score=round(s, 3), rank=r, dense_rank=r, sparse_rank=r) for r, (s, p) in enumerate(scored[:k], 1)]
 
-    def ask(self, question: str, history=None) -> Answer:
+    def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
+            filters: Any = None, history: Any = None) -> Answer:
         self.asked.append(question)
         if self.gate is not None:
             self.gate.wait(timeout=20)
@@ -208,8 +226,8 @@ class FakeAssistant:
                 start = article.text.find(words)
                 if start >= 0:
                     return self._found(question, understood, article, start, start + len(words))
-        return Answer(question, "", 0.04, None, None, None, "", None, [], self._retrieve(understood),
-                      understood if understood != question else None, {"total_s": 0.01})
+        return Answer(question=question, confidence=0.04, passages=self._retrieve(understood),
+                      understood_as=understood if understood != question else None, timings={"total_s": 0.01})
 
     def _found(self, question: str, understood: str, article: Article, start: int, end: int) -> Answer:
         text = article.text
@@ -220,8 +238,11 @@ class FakeAssistant:
         ref = ArticleRef.of(article)
         passage = next(p for p in self.passages() if p.article_id == article.id and p.start <= start < p.end)
         others = [rp for rp in self._retrieve(understood) if rp.passage.id != passage.id][:2]
-        passages = [RetrievedPassage(passage, 0.912, 1, 1, 2, 0.82)]
-        passages += [RetrievedPassage(rp.passage, rp.score, i, i, i) for i, rp in enumerate(others, 2)]
-        span = AnswerSpan(text[start:end], 0.82, start, end, ref, passage.id, 3.1, 0.912)
-        return Answer(question, text[start:end], 0.82, ref, start, end, text[s_start:s_end], s_start, [span],
-                      passages, understood if understood != question else None, {"total_s": 0.01})
+        passages = [RetrievedPassage(passage=passage, score=0.912, rank=1, dense_rank=1, sparse_rank=2, reader_score=0.82)]
+        passages += [RetrievedPassage(passage=rp.passage, score=rp.score, rank=i, dense_rank=i, sparse_rank=i)
+                     for i, rp in enumerate(others, 2)]
+        span = AnswerSpan(text=text[start:end], confidence=0.82, start=start, end=end, article=ref, passage_id=passage.id,
+                          reader_margin=3.1, retrieval_score=0.912)
+        return Answer(question=question, text=text[start:end], confidence=0.82, article=ref, start=start, end=end,
+                      sentence=text[s_start:s_end], sentence_start=s_start, alternatives=[span], passages=passages,
+                      understood_as=understood if understood != question else None, timings={"total_s": 0.01})

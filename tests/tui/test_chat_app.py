@@ -351,3 +351,18 @@ async def test_torn_last_line_of_saved_conversation_keeps_earlier_turns(make_app
         await ask(pilot, "Who did he speak with?")
     lines = [line for line in history.read_text(encoding="utf-8").splitlines() if line]
     assert len(lines) == 3 and all(line.startswith("{") and line.endswith("}") for line in lines)
+
+
+def test_the_fake_and_the_assistant_keep_one_contract():
+    """The chat is tested against a fake: both must implement the engine contract."""
+    import inspect
+
+    from qa import Assistant
+    from qa.contract import Engine
+
+    fake = FakeAssistant()
+    assert isinstance(fake, Engine)
+    for name in ("ask", "ask_many", "index", "add"):
+        real = inspect.signature(getattr(Assistant, name)).parameters
+        faked = inspect.signature(getattr(FakeAssistant, name)).parameters
+        assert [p for p in real if p != "remove_missing"] == list(faked), name
