@@ -2,17 +2,19 @@
 
 ``convert_paths`` walks the given files and folders, picks a converter by
 extension, and never stops on a bad file: it is skipped, named, and counted
-in the returned ``ConversionReport``.
+in the returned ``ConversionReport``. Only a broken install stops it (a
+``NewsdeskError`` naming the fix), since every file of that kind would fail.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from qa.converters import files
+from qa.converters.files import Skipped, bounded_lines, open_regular, read_regular, reason_of
 from qa.converters.formats import (
     BadArticle,
     parse_html,
@@ -22,7 +24,10 @@ from qa.converters.formats import (
     parse_plain,
 )
 from qa.converters.text import MAX_FILE_BYTES, NotText, decode_bytes
+from qa.errors import NewsdeskError
 from qa.types import Article
+
+__all__ = ["ConversionReport", "Skipped", "SUPPORTED", "convert_file", "convert_paths", "iter_files"]
 
 log = logging.getLogger("qa.converters")
 
@@ -35,17 +40,8 @@ SUPPORTED = TEXT_EXT | MARKDOWN_EXT | HTML_EXT | JSON_EXT | JSONL_EXT
 
 
 @dataclass
-class Skipped:
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"skipped {self.path}: {self.reason}"
-
-
-@dataclass
 class ConversionReport:
-    """What happened to each file: articles made, files skipped and why."""
+    """What happened to each file: articles made, files and folders skipped and why."""
 
     articles: list[Article] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
@@ -55,51 +51,23 @@ class ConversionReport:
 
 def iter_files(paths: Iterable[str | Path], follow_symlinks: bool = False,
                report: ConversionReport | None = None) -> Iterator[Path]:
-    """Files under ``paths``, recursively, sorted, without leaving the given roots.
+    """Regular article files under ``paths``, recursively, sorted, without leaving the roots.
 
     Symbolic links are not followed out of a given folder (nor into loops)
-    unless ``follow_symlinks`` is set; hidden files and folders are ignored.
+    unless ``follow_symlinks`` is set; hidden files and folders are ignored;
+    pipes, devices and sockets are skipped, never opened.
     """
-    for raw in paths:
-        root = Path(raw)
-        if root.is_file():
-            yield root
-            continue
-        if not root.is_dir():
-            if report is not None:
-                report.skipped.append(Skipped(str(root), "no such file or folder"))
-            continue
-        real_root = root.resolve()
-        seen_dirs: set[str] = set()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_symlinks):
-            real = os.path.realpath(dirpath)
-            if real in seen_dirs:
-                dirnames[:] = []
-                continue
-            seen_dirs.add(real)
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                p = Path(dirpath) / name
-                if p.is_symlink() and not follow_symlinks:
-                    target = Path(os.path.realpath(p))
-                    if not target.is_relative_to(real_root):
-                        if report is not None:
-                            report.skipped.append(Skipped(str(p), "symbolic link out of the folder"))
-                        continue
-                if p.suffix.lower() in SUPPORTED:
-                    yield p
+    skip = report.skipped.append if report is not None else (lambda s: None)
+    return files.iter_files(paths, suffixes=SUPPORTED, follow_symlinks=follow_symlinks, skip=skip)
 
 
 def convert_file(path: Path, report: ConversionReport) -> list[Article]:
     """Articles of one file; raises BadArticle/NotText/OSError on a bad file."""
     ext = path.suffix.lower()
-    size = path.stat().st_size
     if ext in JSONL_EXT:
-        return parse_jsonl(_iter_lines(path), str(path), report.warnings.append)
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+        with open_regular(path) as fh:
+            return parse_jsonl(_iter_lines(fh, path, report), str(path), report.warnings.append)
+    data, size = read_regular(path, limit=MAX_FILE_BYTES + 1)
     if not data.strip():
         raise BadArticle("empty file")
     if len(data) > MAX_FILE_BYTES:
@@ -117,17 +85,18 @@ def convert_file(path: Path, report: ConversionReport) -> list[Article]:
     return parse_plain(text, str(path))
 
 
-def _iter_lines(path: Path) -> Iterator[str]:
-    """Stream a JSONL file line by line so memory stays bounded."""
-    with open(path, "rb") as fh:
-        for raw in fh:
-            if len(raw) > MAX_FILE_BYTES:
-                yield "\x00"  # reported as a malformed line
-                continue
-            try:
-                yield decode_bytes(raw)[0] if raw.strip() else ""
-            except NotText:
-                yield "\x00"
+def _iter_lines(fh, path: Path, report: ConversionReport) -> Iterator[str]:
+    """Stream a JSONL file line by line; no line is held past the file size cap."""
+    limit = MAX_FILE_BYTES
+
+    def too_long(n: int) -> None:
+        report.warnings.append(f"{path}:{n}: skipped line: longer than {limit / 2**20:.3g} MB")
+
+    for raw in bounded_lines(fh, limit=limit, too_long=too_long):
+        try:
+            yield decode_bytes(raw)[0] if raw.strip() else ""
+        except NotText:
+            yield "\x00"  # reported as a malformed line
 
 
 def convert_paths(paths: Iterable[str | Path], follow_symlinks: bool = False) -> ConversionReport:
@@ -137,12 +106,12 @@ def convert_paths(paths: Iterable[str | Path], follow_symlinks: bool = False) ->
         report.files_read += 1
         try:
             report.articles.extend(convert_file(path, report))
+        except NewsdeskError:
+            raise  # a broken install: every file of this kind would fail the same way
         except (BadArticle, NotText) as exc:
             report.skipped.append(Skipped(str(path), str(exc)))
-        except PermissionError:
-            report.skipped.append(Skipped(str(path), "permission denied"))
         except OSError as exc:
-            report.skipped.append(Skipped(str(path), exc.strerror or type(exc).__name__))
+            report.skipped.append(Skipped(str(path), reason_of(exc)))
         except Exception as exc:  # a converter bug must not stop the whole folder
             report.skipped.append(Skipped(str(path), f"could not parse ({type(exc).__name__})"))
     for s in report.skipped:
