@@ -46,6 +46,8 @@ class IndexReport:
     added: int = 0
     updated: int = 0
     removed: int = 0
+    #: Articles kept because their file or folder could not be read this time.
+    kept: int = 0
     unchanged: int = 0
     passages_embedded: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -53,7 +55,8 @@ class IndexReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+        kept = f"{self.kept} kept (unreadable now), " if self.kept else ""
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, {kept}"
                 f"{self.unchanged} unchanged, {len(self.skipped)} skipped")
 
 
@@ -62,6 +65,16 @@ def _under(path: str | None, roots: list[Path]) -> bool:
         return False
     p = Path(path.split("#", 1)[0])
     return any(p == r or p.is_relative_to(r) for r in roots)
+
+
+def _kept_warnings(kept_paths: list[str], unread: list[Skipped]) -> list[str]:
+    """One line per place that could not be read and still holds indexed articles."""
+    lines = []
+    for s in unread:
+        n = sum(1 for path in kept_paths if _under(path, [Path(s.path)]))
+        if n:
+            lines.append(f"{s.path}: {s.reason}; kept its {n} indexed article{'s' if n != 1 else ''}")
+    return lines
 
 
 class Assistant:
@@ -164,9 +177,11 @@ class Assistant:
               progress: Progress | None = None, follow_symlinks: bool = False) -> IndexReport:
         """Index files and folders; only new or changed articles are embedded.
 
-        Articles previously indexed from under ``paths`` that are gone now are
-        dropped (unless ``remove_missing`` is False); articles from other
-        places stay.
+        Articles previously indexed from under ``paths`` whose files are gone
+        from a readable folder are dropped (unless ``remove_missing`` is
+        False); articles from other places stay. A root, folder or file that is
+        missing or cannot be read (an unmounted disk, permission denied) is
+        not proof that its articles are gone, so they stay, with a warning.
         """
         t0 = time.perf_counter()
         roots = [Path(p).resolve() for p in paths]
@@ -174,6 +189,8 @@ class Assistant:
             progress(0, 0, "reading files")
         conv: ConversionReport = convert_paths(roots, follow_symlinks=follow_symlinks)
         report = IndexReport(skipped=list(conv.skipped), warnings=list(conv.warnings))
+        unread = [Path(s.path) for s in conv.skipped]
+        kept_paths: list[str] = []
         with self.store.lock():
             old: IndexData | None = None
             if not rebuild and self.store.exists():
@@ -196,6 +213,9 @@ class Assistant:
                     continue  # same file, new content: replaced below
                 elif not (remove_missing and _under(a.path, roots)):
                     keep[aid] = a
+                elif _under(a.path, unread):
+                    keep[aid] = a
+                    kept_paths.append(a.path)
             fresh = [a for aid, a in new_by_id.items() if aid not in old_articles]
             for a in fresh:
                 if a.path in old_paths and old_paths[a.path] not in new_by_id:
@@ -204,6 +224,8 @@ class Assistant:
                     report.added += 1
             report.removed = len(old_articles) - len(keep) - report.updated
             report.removed = max(report.removed, 0)
+            report.kept = len(kept_paths)
+            report.warnings.extend(_kept_warnings(kept_paths, conv.skipped))
 
             passages: list[Passage] = []
             vectors: list[np.ndarray] = []
