@@ -17,6 +17,10 @@ class EmptyQuestionError(NewsdeskError):
     """The question has no words to search for."""
 
 
+class MissingDependencyError(NewsdeskError):
+    """A library Newsdesk needs is not installed; the message names the fix."""
+
+
 class IndexWriteError(NewsdeskError):
     """Writing a new index generation failed; the previous one is still in use."""
 

@@ -14,9 +14,17 @@ import re
 from typing import Any, Callable
 
 from qa.converters.text import clean_text
+from qa.errors import MissingDependencyError
+from qa.preprocessors.sentences import sentence_spans
 from qa.types import Article
 
 SEED_HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
+#: Longest first line still taken as a headline; a longer one starts the body.
+MAX_HEADLINE_CHARS = 300
+#: Where a headline derived from the first sentence is cut.
+HEADLINE_CHARS = 200
+#: The HTML cleaner trafilatura needs (also pinned in pyproject.toml).
+HTML_CLEANER = "lxml_html_clean==0.4.6"
 
 
 class BadArticle(ValueError):
@@ -36,8 +44,8 @@ def make_article(title: str, body: str, path: str, date: str | None = None,
     if not body and not title:
         raise BadArticle("empty article")
     text = f"{title}\n\n{body}" if title and body and not body.startswith(title) else (body or title)
-    return Article(article_id(title, text), title or _first_line(text), text,
-                   _clean_opt(date), _clean_opt(section), _clean_opt(url), path)
+    return Article(id=article_id(title, text), title=title or _first_line(text), text=text,
+                   date=_clean_opt(date), section=_clean_opt(section), url=_clean_opt(url), path=path)
 
 
 def _clean_opt(value: Any) -> str | None:
@@ -67,10 +75,36 @@ def parse_plain(text: str, path: str) -> list[Article]:
             rest = rest[1:]
         if not rest:
             raise BadArticle("seed header but no headline")
-        return [make_article(rest[0], "\n".join(rest[1:]), path, date, section)]
+        title, body = _headline_and_body(rest)
+        return [make_article(title, body, path, date, section)]
     while lines and not lines[0].strip():
         lines = lines[1:]
-    return [make_article(lines[0].strip()[:300], "\n".join(lines[1:]), path)]
+    title, body = _headline_and_body(lines)
+    return [make_article(title, body, path)]
+
+
+def _headline_and_body(lines: list[str]) -> tuple[str, str]:
+    """A short first line is the headline; a longer one is already the story.
+
+    Text pasted as one long line (or a file with no line breaks at all) must
+    not lose everything after its first few hundred characters, so it stays
+    whole as the body and its first sentence becomes the headline.
+    """
+    first = lines[0].strip()
+    if len(first) <= MAX_HEADLINE_CHARS:
+        return first, "\n".join(lines[1:])
+    return derive_headline(first), "\n".join(lines)
+
+
+def derive_headline(text: str) -> str:
+    """The first sentence of ``text``, cut on a word boundary at ``HEADLINE_CHARS``."""
+    window = text[: 4 * HEADLINE_CHARS]
+    spans = sentence_spans(window)
+    sentence = window[spans[0][0]:spans[0][1]] if spans else window.strip()
+    if len(sentence) <= HEADLINE_CHARS:
+        return sentence
+    cut = sentence.rfind(" ", 0, HEADLINE_CHARS + 1)
+    return sentence[: cut if cut > HEADLINE_CHARS // 2 else HEADLINE_CHARS].rstrip()
 
 
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -113,8 +147,7 @@ def parse_markdown(text: str, path: str) -> list[Article]:
 
 def parse_html(text: str, path: str) -> list[Article]:
     """HTML news page: main text, headline and date through trafilatura."""
-    import trafilatura
-
+    trafilatura = _html_extractor()
     doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False,
                                       include_tables=False)
     if doc is None:
@@ -127,6 +160,23 @@ def parse_html(text: str, path: str) -> list[Article]:
     section = cats[0] if isinstance(cats, list) and cats else (cats or None)
     return [make_article(data.get("title") or "", body, path, data.get("date"), section,
                          data.get("url"))]
+
+
+def _html_extractor():
+    """trafilatura, or one clear error when the install is broken.
+
+    A missing library would otherwise fail every HTML file the same way, each
+    skipped as unparsable, and the run would look like it succeeded.
+    """
+    try:
+        import trafilatura
+    except ImportError as exc:
+        detail = (str(exc).splitlines() or [type(exc).__name__])[0]
+        fix = (f"pip install '{HTML_CLEANER}'" if "lxml_html_clean" in str(exc) or "html.clean" in str(exc)
+               else "make install")
+        raise MissingDependencyError(f"cannot read HTML articles, a library is missing ({detail}): "
+                                     f"run `{fix}` and index again") from None
+    return trafilatura
 
 
 _TITLE_KEYS = ("title", "headline", "name")
