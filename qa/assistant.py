@@ -7,7 +7,9 @@ CLI, the TUI and the evaluator all use.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -30,6 +32,7 @@ from qa.retrievers.sparse import BM25Retriever
 from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData, IndexStore
 from qa.textsafe import plain
+from qa.validation import check_threshold, check_top_k
 from qa.types import Answer, Article, Passage
 
 log = logging.getLogger("qa")
@@ -95,11 +98,11 @@ class Assistant:
         self.store = IndexStore(self.index_dir)
         self.embedder = SentenceTransformerEmbedder(embedder)
         self.reader = ExtractiveReader(reader)
-        self.top_k = top_k
+        self.top_k = check_top_k(top_k)
         self.retrieval = retrieval
         self.passage_tokens = passage_tokens
         self.faiss_kind = faiss_kind
-        self._threshold = threshold
+        self._threshold = check_threshold(threshold)
         #: The threshold tuned for this index (read once, on first use; False = not read yet).
         self._tuned_threshold: float | None | bool = False
         self._data: IndexData | None = None
@@ -119,9 +122,15 @@ class Assistant:
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], index_dir: str | Path | None = None,
                    progress: Progress | None = None, **kwargs) -> "Assistant":
-        """Index ``paths`` (into a temporary folder unless ``index_dir`` is given)."""
+        """Index ``paths`` (into a temporary folder unless ``index_dir`` is given).
+
+        The temporary folder (and the conversation kept in it) is removed when
+        the process exits, so repeated runs do not pile folders up in /tmp;
+        pass ``index_dir`` to keep the index.
+        """
         if index_dir is None:
             index_dir = tempfile.mkdtemp(prefix="newsdesk-index-")
+            atexit.register(shutil.rmtree, index_dir, ignore_errors=True)
         a = cls(index_dir, **kwargs)
         a.index(list(paths), progress=progress)
         return a
@@ -139,7 +148,7 @@ class Assistant:
 
     @threshold.setter
     def threshold(self, value: float) -> None:
-        self._threshold = value
+        self._threshold = check_threshold(value)
 
     def warm_up(self) -> None:
         """Load both models now (otherwise the first question does it)."""
@@ -315,6 +324,7 @@ class Assistant:
         """
         from qa.conversation import rewrite_question
 
+        top_k = check_top_k(top_k)
         clean = " ".join(plain(question or "").split())
         if not any(ch.isalnum() for ch in clean):
             raise EmptyQuestionError("Please type a question with some words in it.")

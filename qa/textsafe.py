@@ -27,3 +27,34 @@ def one_line(text: str | None, limit: int | None = None) -> str:
     if limit and len(s) > limit:
         s = s[: limit - 1].rstrip() + "…"
     return s
+
+
+def _plain_record_factory(make):
+    def factory(*args, **kwargs):
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call: keep its parts, made safe
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = plain(message), None
+        return record
+
+    factory.newsdesk_plain = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install_plain_logging() -> None:
+    """Make every log and warning line plain text, whichever logger or handler shows it.
+
+    File names and article text reach log lines ("skipped evil\\x1b]52;...:
+    binary"); an escape sequence there would write the clipboard or retitle
+    the terminal under ``-v`` or in the chat. Records are cleaned when they
+    are made, so handlers added later (by the chat, by libraries) are covered
+    too; warnings are routed through logging. Safe to call more than once.
+    """
+    import logging
+
+    make = logging.getLogRecordFactory()
+    if not getattr(make, "newsdesk_plain", False):
+        logging.setLogRecordFactory(_plain_record_factory(make))
+    logging.captureWarnings(True)

@@ -9,9 +9,61 @@ import os
 import sys
 from pathlib import Path
 
-from qa.textsafe import one_line, plain
+from qa.textsafe import install_plain_logging, one_line
 
 from qa.resources import default_index_dir, seeds_path
+
+#: Headlines longer than this are cut when printed (a JSON title can be megabytes).
+MAX_TITLE_CHARS = 200
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {one_line(message, 300)}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _checked(check):
+    """An argparse type from an engine check: the engine's one-line message becomes argparse's."""
+    def convert(text: str):
+        try:
+            return check(text)
+        except ValueError as exc:  # InvalidInputError is a ValueError too
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
+
+
+def _top_k(text: str) -> int:
+    from qa.validation import check_top_k
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"top-k must be a whole number, not {text[:40]!r}") from None
+    return check_top_k(value)  # type: ignore[return-value]
+
+
+def _threshold(text: str) -> float:
+    from qa.validation import check_threshold
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"threshold must be a number from 0 to 1, not {text[:40]!r}") from None
+    return check_threshold(value)  # type: ignore[return-value]
+
+
+def _date(text: str) -> str:
+    from qa.retrievers.filters import date_bound
+
+    date_bound(text, end=False)
+    return text
+
+
+TOP_K, THRESHOLD, DATE = _checked(_top_k), _checked(_threshold), _checked(_date)
 
 
 def _progress_bar():
@@ -83,6 +135,10 @@ def cmd_index(args) -> int:
         print(f"warning: {one_line(str(s), 300)}", file=sys.stderr)
     for w in report.warnings:
         print(f"warning: {one_line(w, 300)}", file=sys.stderr)
+    if not (report.added or report.updated or report.unchanged or report.removed):
+        print(f"error: no articles found in {one_line(' '.join(map(str, args.paths)), 200)}"
+              f" ({len(report.skipped)} files skipped); nothing was indexed", file=sys.stderr)
+        return 1
     print(f"{index_dir}: {report.summary()}; {report.passages_embedded} passages embedded "
           f"in {report.seconds:.1f}s")
     return 0
@@ -96,7 +152,7 @@ def format_answer(answer) -> str:
         a = answer.article
         lines.append(f"Answer: {one_line(answer.text)}")
         lines.append(f"Sentence: {one_line(answer.sentence)}")
-        cite = " · ".join(plain(x) for x in (a.title, a.date, a.section) if x)
+        cite = " · ".join(one_line(x, MAX_TITLE_CHARS) for x in (a.title, a.date, a.section) if x)
         lines.append(f"Source: {cite}")
         lines.append(f"Confidence: {answer.confidence:.0%}")
     else:
@@ -123,20 +179,27 @@ def cmd_chat(args) -> int:
     from tui import run_chat
 
     paths = args.paths
+    index_dir = chat_index_dir(args)
 
     def factory():
         from qa import Assistant
 
         if paths:
-            index_dir = Path(args.index) if args.index else default_index_dir().with_name("chat-index")
             a = Assistant(index_dir, **_assistant_kwargs(args))
             a.index(paths, remove_missing=False)
             return a
         return open_assistant(args, quiet=True)
 
-    index_dir = Path(args.index) if args.index else default_index_dir()
-    run_chat(factory, history_path=index_dir.parent / f"{index_dir.name}.conversation.jsonl")
+    # The conversation file follows whichever index is open (see qa.conversation.conversation_path).
+    run_chat(factory, index_dir=index_dir)
     return 0
+
+
+def chat_index_dir(args) -> Path:
+    """The index the chat opens, or builds from PATHs (a folder of its own when no --index is given)."""
+    if args.index:
+        return Path(args.index)
+    return default_index_dir().with_name("chat-index") if args.paths else default_index_dir()
 
 
 def cmd_stats(args) -> int:
@@ -152,9 +215,9 @@ def cmd_eval(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="newsdesk", description="Exact, cited answers from news articles.")
+    p = Parser(prog="newsdesk", description="Exact, cited answers from news articles.")
     p.add_argument("--verbose", "-v", action="store_true")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def common(sp):
         sp.add_argument("--index", help="index folder (default: per-user data folder)")
@@ -172,11 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("ask", help="answer one question")
     a.add_argument("question")
     common(a)
-    a.add_argument("--top-k", type=int)
+    a.add_argument("--top-k", type=TOP_K)
     a.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"])
-    a.add_argument("--threshold", type=float, help="no-answer threshold (0-1)")
-    a.add_argument("--date-from")
-    a.add_argument("--date-to")
+    a.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
+    a.add_argument("--date-from", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
+    a.add_argument("--date-to", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
     a.add_argument("--section", action="append")
     a.add_argument("--json", action="store_true", help="print every Answer field as JSON")
     a.set_defaults(func=cmd_ask)
@@ -184,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="open the terminal chat")
     c.add_argument("paths", nargs="*")
     common(c)
-    c.add_argument("--threshold", type=float, help="no-answer threshold (0-1)")
+    c.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
     c.set_defaults(func=cmd_chat)
 
     s = sub.add_parser("stats", help="index statistics")
@@ -209,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1") if not os.environ.get("NEWSDESK_ONLINE") else None
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    install_plain_logging()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(message)s")
     _quiet_libraries(args.verbose)
     try:
@@ -216,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     except NewsdeskError as exc:
         print(f"error: {one_line(str(exc), 400)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the file system refused something the engine did not expect to fail
+        print(f"error: {one_line(str(exc), 400)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -41,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--tune-threshold", action="store_true",
                         help="find the no-answer threshold with the best F1 on these questions and save it")
-    parser.add_argument("--threshold", type=float, help="no-answer threshold to score with (0-1)")
+    from tui.cli import THRESHOLD
+
+    parser.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold to score with (0-1)")
     parser.add_argument("--top-k", type=int, help="passages read per question (open mode)")
     parser.add_argument("--retrieval", choices=["hybrid", "dense", "bm25"], help="retrieval mode (open mode)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -184,7 +186,7 @@ def _context_assistant(args, items):
 
 
 def _save_tuned(report, out: Path, index_dir: Path | None) -> dict[str, Path]:
-    from qa.evaluation.runner import save_threshold
+    from qa.store.index_settings import save_threshold
 
     info = {"gold": report.name, "mode": report.mode, "questions": report.metrics["count"],
             "f1": report.tuned["f1"], "answer_rate": report.tuned["answer_rate"]}
@@ -199,7 +201,7 @@ def _save_tuned(report, out: Path, index_dir: Path | None) -> dict[str, Path]:
 
 def _run_conversations(args, open_assistant, gold_path: Path, out: Path) -> int:
     from qa.evaluation.report import print_conversation_table, write_conversation_reports
-    from qa.evaluation.runner import evaluate_conversations
+    from qa.evaluation.conversations import evaluate_conversations
 
     assistant = open_assistant(args)
     cb, close = _bar("conversation turns", unit="turn")
