@@ -119,7 +119,7 @@ def median(xs: Sequence[float]) -> float | None:
 
 
 def pct(xs: Sequence[float], q: float) -> float | None:
-    from qa.evaluation.runner import percentile
+    from qa.evaluation.scoring import percentile
 
     return percentile(list(xs), q)
 

@@ -22,16 +22,9 @@ from qa.evaluation.gold import (
     select,
     unique_contexts,
 )
-from qa.evaluation.runner import (
-    EvalReport,
-    ItemResult,
-    load_threshold,
-    make_item,
-    save_threshold,
-    score_at,
-    summarize,
-    tune_threshold,
-)
+from qa.evaluation.results import EvalReport, ItemResult, make_item
+from qa.evaluation.scoring import score_at, summarize, tune_threshold
+from qa.store.index_settings import load_threshold, save_threshold
 
 GOLD = Path(__file__).resolve().parent / "gold"
 SEED_GOLD = GOLD / "seed.jsonl"
@@ -221,11 +214,13 @@ def _fake_report() -> EvalReport:
     items = _items()
     items[0].question = "Who said [bold]this[/bold] | that?"
     metrics, retrieval, ece, sweep, rel = summarize(items, 0.3)
-    return EvalReport("tiny", "open", 0.3, metrics, {"total": {"p50_ms": 1.0, "p95_ms": 2.0, "mean_ms": 1.0},
-                      "retrieve": {"p50_ms": 0.1, "p95_ms": 0.2, "mean_ms": 0.1},
-                      "read": {"p50_ms": 0.9, "p95_ms": 1.8, "mean_ms": 0.9}},
-                      10.0, ece, sweep, rel, {"reader": "r", "machine": {}}, items, retrieval,
-                      tune_threshold(items), 0.6)
+    latency = {"total": {"p50_ms": 1.0, "p95_ms": 2.0, "mean_ms": 1.0},
+               "retrieve": {"p50_ms": 0.1, "p95_ms": 0.2, "mean_ms": 0.1},
+               "read": {"p50_ms": 0.9, "p95_ms": 1.8, "mean_ms": 0.9}}
+    return EvalReport(name="tiny", mode="open", threshold=0.3, metrics=metrics, latency=latency,
+                      throughput_qps=10.0, ece=ece, sweep=sweep, reliability=rel,
+                      config={"reader": "r", "machine": {}}, items=items, retrieval=retrieval,
+                      tuned=tune_threshold(items), seconds=0.6)
 
 
 def test_reports_written(tmp_path):
@@ -315,7 +310,7 @@ def test_seed_gold_floor_open_mode(seed_assistant):
 @needs_reader
 @pytest.mark.slow
 def test_followups_floor(seed_assistant):
-    from qa.evaluation.runner import evaluate_conversations
+    from qa.evaluation.conversations import evaluate_conversations
 
     report = evaluate_conversations(seed_assistant, FOLLOWUPS)
     assert report.turns >= 16 and report.rewrite_checked >= 8

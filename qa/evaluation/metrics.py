@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import re
+import statistics
 import string
 from typing import Iterable, Sequence
 
@@ -48,21 +49,28 @@ def max_over_references(metric, prediction: str, golds: Sequence[str]) -> float:
     return max(metric(prediction, g) for g in golds)
 
 
-def expected_calibration_error(
-    confidences: Iterable[float], correct: Iterable[float], bins: int = 10
-) -> float:
-    """Mean gap between confidence and accuracy, weighted by bin size."""
-    conf = list(confidences)
-    corr = list(correct)
-    if not conf:
-        return 0.0
-    total = 0.0
+def reliability_bins(confidences: Sequence[float], correct: Sequence[float], bins: int = 10) -> list[dict]:
+    """Per-bin count, mean confidence and accuracy: bin ``b`` holds confidences in ``(b/bins, (b+1)/bins]``.
+
+    The one binning Newsdesk uses: the reliability diagram and the
+    calibration error are both computed from it.
+    """
+    out = []
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
-        idx = [i for i, c in enumerate(conf) if (lo < c <= hi) or (b == 0 and c == 0)]
-        if not idx:
-            continue
-        acc = sum(corr[i] for i in idx) / len(idx)
-        avg = sum(conf[i] for i in idx) / len(idx)
-        total += len(idx) / len(conf) * abs(acc - avg)
-    return total
+        idx = [i for i, c in enumerate(confidences) if (lo < c <= hi) or (b == 0 and c == 0)]
+        out.append({
+            "lo": lo, "hi": hi, "count": len(idx),
+            "mean_confidence": statistics.fmean(confidences[i] for i in idx) if idx else None,
+            "accuracy": statistics.fmean(correct[i] for i in idx) if idx else None,
+        })
+    return out
+
+
+def expected_calibration_error(confidences: Iterable[float], correct: Iterable[float], bins: int = 10) -> float:
+    """Mean gap between confidence and accuracy, weighted by bin size."""
+    conf, corr = list(confidences), list(correct)
+    if not conf:
+        return 0.0
+    return sum(b["count"] / len(conf) * abs(b["accuracy"] - b["mean_confidence"])
+               for b in reliability_bins(conf, corr, bins) if b["count"])

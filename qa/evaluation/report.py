@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from qa.evaluation.runner import ConversationReport, EvalReport
+from qa.evaluation.results import ConversationReport, EvalReport
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
