@@ -47,6 +47,7 @@ _VERBISH = re.compile(r"\b(what|who|when|where|why|how|which|did|does|do|is|are|
 _SPEECH = {"say", "said", "says", "tell", "told", "mention", "mentioned", "announce", "announced",
            "claim", "claimed", "suggest", "suggested", "describe", "described", "mean", "meant"}
 _DETERMINER = re.compile(r"\b(that|this|those|these)\s+[a-z]+", re.I)
+CONVERSATION_FILE = "conversation.jsonl"
 _LEAD = re.compile(r"^(?:and|so|also|then|ok|okay|well)[,\s]+", re.I)
 
 
@@ -235,6 +236,10 @@ class Conversation:
     #: How many leading turns the file last saved to already holds (see ``save``).
     _saved: int = field(default=0, init=False, repr=False, compare=False)
     _saved_path: Path | None = field(default=None, init=False, repr=False, compare=False)
+    #: Byte offset of a torn (unterminated, incomplete) last line in the loaded file, cut before appending.
+    _torn_at: int | None = field(default=None, init=False, repr=False, compare=False)
+    #: Set by ``reset``: the person started over, so the next save may replace the file.
+    _replace: bool = field(default=False, init=False, repr=False, compare=False)
 
     def ask(self, question: str, **kwargs) -> Answer:
         answer = self.assistant.ask(question, history=self, **kwargs)
@@ -243,7 +248,7 @@ class Conversation:
 
     def reset(self) -> None:
         self.turns.clear()
-        self._saved, self._saved_path = 0, None
+        self._saved, self._saved_path, self._torn_at, self._replace = 0, None, None, True
 
     def turns_for_rewrite(self, window: int = 3) -> list[Turn]:
         return [Turn(q, a.understood_as or q, a.text, a) for q, a in self.turns[-window:]]
@@ -260,41 +265,65 @@ class Conversation:
         """Keep the conversation in ``path`` as JSON Lines, one turn per line.
 
         Turns are appended, so saving after each answer costs one line rather
-        than the whole history; the first save to a file (or after ``reset``)
-        writes it whole, aside and then renamed. A line torn by a crash is
-        skipped by ``load``; the turns before it survive.
+        than the whole history. An existing file is only ever appended to
+        (it may hold turns this process could not read, and those must
+        survive); it is written whole, aside and then renamed, only when it
+        does not exist yet or after ``reset``. A line torn by a crash while
+        appending is cut off before the next append.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        same = self._saved_path == path
         lines = [json.dumps(_turn_record(q, a), ensure_ascii=False) + "\n"
-                 for q, a in self.turns[self._saved if self._saved_path == path else 0:]]
-        if self._saved_path == path and path.exists():
-            with path.open("a", encoding="utf-8") as f:
-                f.writelines(lines)
+                 for q, a in self.turns[self._saved if same else 0:]]
+        if path.exists() and not self._replace:
+            self._append(path, "".join(lines).encode("utf-8"), torn_at=self._torn_at if same else None)
         else:
             tmp = path.with_name(path.name + ".tmp")
             with tmp.open("w", encoding="utf-8") as f:
                 f.writelines(lines)
             os.replace(tmp, path)
-        self._saved, self._saved_path = len(self.turns), path
+        self._saved, self._saved_path, self._torn_at, self._replace = len(self.turns), path, None, False
+
+    @staticmethod
+    def _append(path: Path, data: bytes, *, torn_at: int | None) -> None:
+        with path.open("r+b") as f:
+            if torn_at is not None:
+                f.truncate(torn_at)
+            end = f.seek(0, os.SEEK_END)
+            if end and torn_at is None:
+                f.seek(end - 1)
+                if f.read(1) != b"\n":
+                    data = b"\n" + data
+            f.seek(0, os.SEEK_END)
+            f.write(data)
 
     @classmethod
     def load(cls, assistant: Any, path: str | Path) -> tuple["Conversation", int]:
-        """The conversation saved in ``path`` and how many broken lines were skipped."""
+        """The conversation saved in ``path`` and how many unreadable lines were skipped.
+
+        Any line that cannot be read (malformed or deeply nested JSON, a
+        record of the wrong shape) is skipped; the others are kept, and so
+        is the file: later saves append to it.
+        """
         path = Path(path)
         turns: list[tuple[str, Answer]] = []
-        broken = 0
-        with path.open(encoding="utf-8", errors="replace") as f:
-            for line in f:
+        broken, offset, torn_at = 0, 0, None
+        with path.open("rb") as f:
+            for raw in f:
+                at, offset = offset, offset + len(raw)
+                line = raw.decode("utf-8", errors="replace")
                 if not line.strip():
                     continue
                 try:
                     turns.append(_turn_from_record(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError):
+                except json.JSONDecodeError:
+                    broken += 1
+                    torn_at = at if not raw.endswith(b"\n") else None
+                except Exception:  # RecursionError from deep nesting, wrong types, anything else
                     broken += 1
         conversation = cls(assistant, turns)
-        if not broken:
-            conversation._saved, conversation._saved_path = len(turns), path
+        conversation._saved, conversation._saved_path, conversation._torn_at = len(turns), path, torn_at
         return conversation, broken
 
     def to_markdown(self) -> str:
@@ -313,6 +342,16 @@ class Conversation:
                 lines.append("**A:** No answer found in the articles.")
             lines.append("")
         return "\n".join(lines)
+
+
+def conversation_path(index_dir: str | Path) -> Path:
+    """The file a conversation with the index in ``index_dir`` is kept in: inside that folder.
+
+    A conversation belongs to exactly one index; everything that saves or
+    restores one (the chat, its index switching) derives the file from the
+    index folder here, so turns never land beside another index.
+    """
+    return Path(index_dir) / CONVERSATION_FILE
 
 
 def _turn_record(question: str, answer: Answer) -> dict[str, Any]:

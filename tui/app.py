@@ -22,6 +22,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 
+from qa.textsafe import install_plain_logging, plain
 from tui.export import conversation_markdown, resolve_export_path
 from tui.messages import AnswerReady, AssistantReady, EngineFailed, Fetched, IndexFinished, Notice, StatusChanged
 from tui.render import MUTED_STYLE, citation, one_line
@@ -91,7 +92,9 @@ def ready_text(stats: dict) -> str:
     articles, passages = stats.get("articles"), stats.get("passages")
     if articles is None:
         return "Ready · F1 help"
-    return f"Ready · {plural(articles, 'article')}, {plural(passages, 'passage')} · F1 help"
+    precision = (stats.get("precision") or {}).get("reader", {}).get("precision")
+    shown = f" · {precision}" if precision else ""
+    return f"Ready · {plural(articles, 'article')}, {plural(passages, 'passage')}{shown} · F1 help"
 
 
 class NewsdeskApp(App):
@@ -116,10 +119,20 @@ class NewsdeskApp(App):
         Binding("ctrl+down", "select_answer(1)", "Later answer", show=False),
     ]
 
-    def __init__(self, assistant_factory: Callable[[], Any], history_path: Path | str | None = None) -> None:
+    def __init__(self, assistant_factory: Callable[[], Any], history_path: Path | str | None = None, *,
+                 index_dir: Path | str | None = None,
+                 history_for: Callable[[Path], Path] | None = None) -> None:
+        """``history_path`` keeps the conversation with the factory's index; ``history_for`` maps any
+        index folder to its conversation file (used after switching index); ``index_dir`` is where
+        Ctrl+O builds an index when none could be opened."""
         super().__init__()
+        install_plain_logging()
         self.assistant_factory = assistant_factory
-        self.history_path = Path(history_path) if history_path else None
+        self.first_history_path = Path(history_path) if history_path else None
+        self.history_for = history_for
+        self.new_index_dir = Path(index_dir) if index_dir else None
+        #: The conversation file of the open index (None: not kept).
+        self.history_path: Path | None = None
         self.assistant: Any = None
         self.conversation: Any = None
         #: What the engine is doing now ("load", "ask", "index", "switch") or None.
@@ -131,7 +144,7 @@ class NewsdeskApp(App):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """As ``App.notify``, but plain text by default: messages carry paths and engine errors."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(plain(message), title=plain(title), severity=severity, timeout=timeout, markup=markup)
 
     # -- layout -----------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -169,15 +182,22 @@ class NewsdeskApp(App):
         self.notify(message.text, severity=message.severity)
 
     # -- workers ----------------------------------------------------------------
-    def _restore(self, assistant: Any) -> tuple[Any, list, str | None]:
-        """A conversation for ``assistant``, continued from ``history_path`` when it holds one."""
+    def history_file(self, assistant: Any, *, first: bool) -> Path | None:
+        """The conversation file of ``assistant``'s index: each index keeps its own conversation."""
+        if self.history_for is not None and getattr(assistant, "index_dir", None):
+            return Path(self.history_for(Path(assistant.index_dir)))
+        return self.first_history_path if first else None
+
+    def _restore(self, assistant: Any, path: Path | None) -> tuple[Any, list, str | None]:
+        """A conversation for ``assistant``, continued from ``path`` when it holds one."""
         conversation = assistant.conversation()
-        if self.history_path is None or not self.history_path.exists():
+        if path is None or not path.exists():
             return conversation, [], None
         try:
-            conversation, broken = type(conversation).load(assistant, self.history_path)
+            conversation, broken = type(conversation).load(assistant, path)
         except Exception as exc:
-            return assistant.conversation(), [], f"Could not read the saved conversation ({error_text(exc)}); starting a new one."
+            return conversation, [], (f"Could not read the saved conversation ({error_text(exc)}); "
+                                       "new turns are added to it.")
         warning = None
         if broken:
             warning = f"Skipped {plural(broken, 'unreadable turn')} in the saved conversation."
@@ -204,7 +224,7 @@ class NewsdeskApp(App):
             assistant = self.assistant_factory()
             self.post_message(StatusChanged("Loading models…"))
             assistant.warm_up()
-            conversation, restored, warning = self._restore(assistant)
+            conversation, restored, warning = self._restore(assistant, self.history_file(assistant, first=True))
             stats = self._stats(assistant)
         except Exception as exc:
             self.post_message(EngineFailed("load", error_text(exc)))
@@ -217,11 +237,12 @@ class NewsdeskApp(App):
             assistant = self._assistant_class().open(folder)
             self.post_message(StatusChanged("Loading models…"))
             assistant.warm_up()
+            conversation, restored, warning = self._restore(assistant, self.history_file(assistant, first=False))
             stats = self._stats(assistant)
         except Exception as exc:
             self.post_message(EngineFailed("switch", error_text(exc)))
             return
-        self.post_message(AssistantReady(assistant, assistant.conversation(), [], stats, fresh=True))
+        self.post_message(AssistantReady(assistant, conversation, restored, stats, fresh=True, warning=warning))
 
     @work(thread=True, exit_on_error=False, group="engine")
     def _ask(self, question: str, card: AnswerCard) -> None:
@@ -241,11 +262,14 @@ class NewsdeskApp(App):
             self.post_message(StatusChanged(f"Indexing{counted}: {stage}…"))
 
         try:
-            if self.assistant is None:  # nothing loaded yet: start a new index from this path
-                assistant = self._assistant_class().from_paths([path], progress=progress)
+            if self.assistant is None:  # nothing loaded yet: start the index (in --index DIR when given)
+                assistant = self._assistant_class().from_paths([path], index_dir=self.new_index_dir,
+                                                              progress=progress)
                 self.post_message(StatusChanged("Loading models…"))
                 assistant.warm_up()
-                self.post_message(AssistantReady(assistant, assistant.conversation(), [], self._stats(assistant), fresh=True))
+                conversation, restored, warning = self._restore(assistant, self.history_file(assistant, first=False))
+                self.post_message(AssistantReady(assistant, conversation, restored, self._stats(assistant),
+                                                 fresh=True, warning=warning))
                 return
             report = self.assistant.index([path], progress=progress)
             stats = self._stats(self.assistant)
@@ -277,11 +301,11 @@ class NewsdeskApp(App):
     def on_assistant_ready(self, message: AssistantReady) -> None:
         self.assistant = message.assistant
         self.conversation = message.conversation
+        self.history_path = self.history_file(message.assistant, first=not message.fresh)
         self.busy = None
         self._ready_text = ready_text(message.stats)
         if message.fresh:
             self._clear_transcript()
-            self._save_history()
             self.notify(f"Opened the index in {message.stats.get('index_dir', 'a new folder')}")
         for question, answer, articles in message.restored:
             card = self.transcript.add_question(question)
@@ -559,6 +583,8 @@ class NewsdeskApp(App):
         self._fetch(assistant.stats, lambda stats: self.push_screen(StatsScreen(dict(stats))))
 
 
-def run_chat(assistant_factory: Callable[[], Any], history_path: Path | str | None = None) -> None:
-    """Run the chat app until the person quits."""
-    NewsdeskApp(assistant_factory, history_path).run()
+def run_chat(assistant_factory: Callable[[], Any], *, index_dir: Path | str | None = None) -> None:
+    """Run the chat app until the person quits; each index keeps its conversation (``conversation_path``)."""
+    from qa.conversation import conversation_path
+
+    NewsdeskApp(assistant_factory, index_dir=index_dir, history_for=conversation_path).run()
