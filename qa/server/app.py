@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from fastapi.responses import JSONResponse
@@ -23,8 +24,17 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from qa.contract import Engine
 from qa.server.conversations import ConversationStore, UnknownConversation
 from qa.server.errors import ApiError, GuardMiddleware, error_body, install_error_handlers
-from qa.server.models import (MAX_PAGE, ArticleOut, ArticlePage, AskManyRequest, AskRequest, ConversationCreated,
-                              ErrorBody, Health, check_question)
+from qa.server.models import (
+    MAX_PAGE,
+    ArticleOut,
+    ArticlePage,
+    AskManyRequest,
+    AskRequest,
+    ConversationCreated,
+    ErrorBody,
+    Health,
+    check_question,
+)
 from qa.server.worker import Busy, EngineWorker
 from qa.types import answer_to_json
 
@@ -77,7 +87,7 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "loading"}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
-    api = APIRouter(prefix="/v1", dependencies=[Depends(_authorize(api_key))] if api_key else [])
+    api = APIRouter(prefix="/v1", dependencies=[Depends(_ApiKey(api_key))] if api_key else [])
 
     @api.post("/ask", tags=["questions"], responses={200: _ANSWER_DOC})
     async def ask(body: AskRequest) -> JSONResponse:
@@ -152,18 +162,20 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
     return app
 
 
-def _authorize(api_key: str) -> Callable[..., Any]:
-    expected = api_key.encode("utf-8")
-    bearer = HTTPBearer(auto_error=False, description="the server's API key")
+_BEARER = HTTPBearer(auto_error=False, description="the server's API key")
 
-    async def check(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
-        """Constant-time compare, so the key cannot be guessed a character at a time from timings."""
+
+class _ApiKey:
+    """Checks ``Authorization: Bearer <key>``, comparing in constant time so timings do not leak the key."""
+
+    def __init__(self, key: str) -> None:
+        self._expected = key.encode("utf-8")
+
+    async def __call__(self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
         given = credentials.credentials.encode("utf-8") if credentials else b""
-        if not (credentials and hmac.compare_digest(given, expected)):
+        if not (credentials and hmac.compare_digest(given, self._expected)):
             raise ApiError(401, "unauthorized", "missing or wrong API key: send Authorization: Bearer <key>",
                            headers={"WWW-Authenticate": "Bearer"})
-
-    return check
 
 
 def _require_ready(worker: EngineWorker) -> None:

@@ -11,13 +11,14 @@ internals (no traceback, no paths).
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.errors import EmptyQuestionError, IndexError_, InvalidInputError, NewsdeskError
 from qa.textsafe import one_line
@@ -130,7 +131,7 @@ class GuardMiddleware:
             return
         started, seen = False, 0
 
-        async def limited() -> dict:
+        async def limited() -> Message:
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
@@ -139,7 +140,7 @@ class GuardMiddleware:
                     raise StarletteHTTPException(413, too_large)
             return message
 
-        async def watch(message: dict) -> None:
+        async def watch(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True

@@ -9,7 +9,7 @@ cannot hold the single model thread for minutes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,8 +51,8 @@ class _Strict(BaseModel):
 class FiltersIn(_Strict):
     """Only articles inside these bounds are searched (dates: YYYY, YYYY-MM or YYYY-MM-DD, inclusive)."""
 
-    date_from: Optional[str] = Field(None, max_length=40, examples=["2022-07"])
-    date_to: Optional[str] = Field(None, max_length=40, examples=["2022-12-31"])
+    date_from: str | None = Field(None, max_length=40, examples=["2022-07"])
+    date_to: str | None = Field(None, max_length=40, examples=["2022-12-31"])
     sections: list[Section] = Field(default_factory=list, max_length=50, examples=[["International"]])
 
     def to_filters(self) -> Filters:
@@ -61,11 +61,11 @@ class FiltersIn(_Strict):
 
 
 class AskOptions(_Strict):
-    top_k: Optional[int] = Field(None, ge=1, le=MAX_TOP_K, strict=True,
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, strict=True,
                                  description="passages to read (default: the server's)")
-    threshold: Optional[float] = Field(None, ge=0.0, le=1.0, allow_inf_nan=False,
+    threshold: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False,
                                        description="no-answer threshold for this request only")
-    filters: Optional[FiltersIn] = None
+    filters: FiltersIn | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``Engine.ask``/``ask_many``."""
@@ -94,14 +94,14 @@ class ArticleOut(BaseModel):
 
     id: str
     title: str
-    date: Optional[str] = None
-    section: Optional[str] = None
-    url: Optional[str] = None
-    path: Optional[str] = None
-    text: Optional[str] = None
+    date: str | None = None
+    section: str | None = None
+    url: str | None = None
+    path: str | None = None
+    text: str | None = None
 
     @classmethod
-    def of(cls, article: Any, *, text: bool) -> "ArticleOut":
+    def of(cls, article: Any, *, text: bool) -> ArticleOut:
         return cls(id=article.id, title=plain(article.title), date=article.date, section=article.section,
                    url=article.url, path=article.path, text=article.text if text else None)
 
@@ -115,9 +115,9 @@ class ArticlePage(BaseModel):
 
 class Health(BaseModel):
     status: str = Field(description="ok, loading or failed")
-    articles: Optional[int] = None
-    passages: Optional[int] = None
-    error: Optional[dict[str, str]] = None
+    articles: int | None = None
+    passages: int | None = None
+    error: dict[str, str] | None = None
 
 
 class ErrorBody(BaseModel):

@@ -21,9 +21,10 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from qa.contract import Engine
 from qa.errors import NewsdeskError
@@ -179,9 +180,10 @@ class EngineWorker:
     def _run_call(self, job: _Call) -> None:
         if not job.future.set_running_or_notify_cancel():
             return
+        assert self.engine is not None  # calls are only run once loading succeeded
         try:
             job.future.set_result(job.fn(self.engine))
-        except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+        except Exception as exc:  # handed to the waiting request
             job.future.set_exception(exc)
 
     def _answer(self, batch: list[_Ask]) -> None:
@@ -212,6 +214,6 @@ class EngineWorker:
             self.batch_sizes[1] += 1
             try:
                 job.future.set_result(engine.ask(job.question, **job.options))
-            except Exception as exc:  # noqa: BLE001 - handed to the waiting request
+            except Exception as exc:  # handed to the waiting request
                 job.future.set_exception(exc)
 

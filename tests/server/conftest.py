@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,10 +15,10 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tui"))
 
-from fakes import FakeAssistant  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+from fakes import FakeAssistant
+from fastapi.testclient import TestClient
 
-from qa.server import create_app  # noqa: E402
+from qa.server import create_app
 
 
 class RecordingAssistant(FakeAssistant):
