@@ -214,6 +214,46 @@ def cmd_eval(args) -> int:
     return run_eval(args, open_assistant)
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise ValueError(f"port must be a whole number from 0 to 65535, not {text[:40]!r}")
+    return value
+
+
+def _batch(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise ValueError(f"batch must be a whole number from 1 to 64, not {text[:40]!r}")
+    return value
+
+
+def cmd_serve(args) -> int:
+    """Serve the HTTP API (``qa.server``); FastAPI and uvicorn are imported only here."""
+    try:
+        import uvicorn
+
+        from qa.server import create_app
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] not in {"fastapi", "uvicorn", "starlette", "pydantic"}:
+            raise
+        print("error: newsdesk serve needs FastAPI and uvicorn: pip install 'newsdesk[server]'", file=sys.stderr)
+        return 2
+    api_key = args.api_key or os.environ.get("NEWSDESK_API_KEY") or None
+    app = create_app(lambda: open_assistant(args, quiet=True), api_key=api_key, max_batch=args.batch)
+    where = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
+    print(f"Newsdesk API on {where} (docs at {where}/docs; /v1/health says when the models are loaded)"
+          + ("" if api_key else "; no API key"), file=sys.stderr, flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="newsdesk", description="Exact, cited answers from news articles.")
     p.add_argument("--verbose", "-v", action="store_true")
@@ -263,6 +303,17 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     e.set_defaults(func=cmd_eval)
+
+    sv = sub.add_parser("serve", help="answer questions over HTTP (needs the server extra)")
+    common(sv)
+    sv.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=_checked(_port), default=8000)
+    sv.add_argument("--api-key", help="require Authorization: Bearer KEY (default: NEWSDESK_API_KEY, else none)")
+    sv.add_argument("--top-k", type=TOP_K)
+    sv.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
+    sv.add_argument("--batch", type=_checked(_batch), default=8,
+                    help="most concurrent questions answered in one engine call (1: no batching)")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 

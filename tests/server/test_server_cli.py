@@ -1,0 +1,43 @@
+"""``newsdesk serve``: its options, its defaults, and one line when the server extra is missing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tui.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_serve_binds_this_machine_only_by_default():
+    args = build_parser().parse_args(["serve", "--index", "idx"])
+    assert (args.host, args.port, args.api_key, args.batch) == ("127.0.0.1", 8000, None, 8)
+
+
+def test_serve_options():
+    args = build_parser().parse_args(["serve", "--index", "idx", "--host", "0.0.0.0", "--port", "9000",
+                                      "--api-key", "k", "--batch", "1", "--top-k", "3"])
+    assert (args.host, args.port, args.api_key, args.batch, args.top_k) == ("0.0.0.0", 9000, "k", 1, 3)
+
+
+def run_cli(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_bad_port_and_batch_are_one_line():
+    for argv in (["--port", "99999"], ["--port", "http"], ["--batch", "0"], ["--batch", "65"]):
+        r = run_cli(f"import sys; from tui.cli import main; sys.exit(main(['serve', *{argv!r}]))")
+        assert r.returncode == 2, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_serve_without_the_extra_names_the_install():
+    for missing in ("uvicorn", "fastapi"):
+        code = (f"import sys; sys.modules[{missing!r}] = None; from tui.cli import main; "
+                "sys.exit(main(['serve', '--index', 'nowhere']))")
+        r = run_cli(code)
+        assert r.returncode == 2, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "pip install 'newsdesk[server]'" in lines[0], r.stderr
