@@ -106,20 +106,32 @@ def evaluate(reader, held: list[QAExample], negatives: dict[str, list[QAExample]
             "declined": declined, "declined_null": declined_null}
 
 
-def time_steps(model, batches, bf16: bool, warmup: int = 2) -> float:
-    """Median seconds of a forward+backward step (gradients discarded, weights untouched)."""
+def _step_seconds(model, inputs, bf16: bool) -> float:
+    """Seconds of one forward+backward step (gradients discarded, weights untouched)."""
     import torch
 
-    times = []
-    for i, inputs in enumerate(batches):
-        t = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(**inputs).loss
-        loss.backward()
-        model.zero_grad(set_to_none=True)
-        if i >= warmup:
-            times.append(time.perf_counter() - t)
-    return sorted(times)[len(times) // 2]
+    t = time.perf_counter()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        loss = model(**inputs).loss
+    loss.backward()
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - t
+
+
+def time_precisions(model, batches, warmup: int = 2) -> tuple[float, float]:
+    """Median (fp32, bf16) step seconds, the two timed alternately on the same batches.
+
+    Alternating matters on a shared machine: load that comes and goes hits
+    both precisions alike instead of whichever happened to run second.
+    """
+    for inputs in batches[:warmup]:
+        _step_seconds(model, inputs, False)
+        _step_seconds(model, inputs, True)
+    fp32, bf16 = [], []
+    for inputs in batches[warmup:]:
+        fp32.append(_step_seconds(model, inputs, False))
+        bf16.append(_step_seconds(model, inputs, True))
+    return sorted(fp32)[len(fp32) // 2], sorted(bf16)[len(bf16) // 2]
 
 
 def choose_precision(setting, model, feats: PackedFeatures, pad_id: int, batch_size: int) -> dict:
@@ -130,11 +142,10 @@ def choose_precision(setting, model, feats: PackedFeatures, pad_id: int, batch_s
         return {"bf16": bool(setting), "measured": False}
     import torch
 
-    idx = list(range(0, len(feats), max(1, len(feats) // 5)))[:5]
+    idx = list(range(0, len(feats), max(1, len(feats) // 6)))[:6]
     batches = [{k: torch.from_numpy(v) for k, v in feats.batch(
         [(i + j) % len(feats) for j in range(batch_size)], pad_id).items()} for i in idx]
-    fp32 = time_steps(model, batches, False)
-    bf16 = time_steps(model, batches, True)
+    fp32, bf16 = time_precisions(model, batches)
     return {"bf16": bf16 < fp32, "measured": True, "fp32_s_per_step": round(fp32, 3),
             "bf16_s_per_step": round(bf16, 3), "speedup": round(fp32 / bf16, 2), "batch_size": batch_size}
 
