@@ -155,8 +155,9 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
 
     @api.get("/stats", tags=["service"])
     async def stats() -> JSONResponse:
-        """Index statistics, as ``newsdesk stats`` prints them."""
-        return JSONResponse(await _result(worker, lambda: worker.call(lambda e: e.stats())))
+        """Index statistics, as ``newsdesk stats`` prints them, and the server's own under ``server``."""
+        engine_stats = await _result(worker, lambda: worker.call(lambda e: e.stats()))
+        return JSONResponse({**engine_stats, "server": {**worker.report(), "conversations": len(store)}})
 
     app.include_router(api)
     return app

@@ -107,6 +107,14 @@ class EngineWorker:
     def ready(self) -> bool:
         return self.state == "ready"
 
+    def report(self) -> dict[str, Any]:
+        """Queue length and how many questions each engine call carried, so batching can be seen working."""
+        sizes = dict(sorted(self.batch_sizes.items()))
+        calls = sum(sizes.values())
+        return {"queued": self._queue.qsize(), "max_batch": self.max_batch,
+                "engine_calls_by_batch_size": {str(k): v for k, v in sizes.items()},
+                "mean_batch": round(sum(k * v for k, v in sizes.items()) / calls, 2) if calls else None}
+
     # -- submitting --------------------------------------------------------------
     def ask(self, question: str, **options: Any) -> Future:
         return self._submit(_Ask(question, options))

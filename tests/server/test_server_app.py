@@ -75,9 +75,16 @@ def test_one_article_comes_with_its_plain_text(make_client):
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "article_not_found"
 
 
-def test_stats_are_the_engines(client):
+def test_stats_are_the_engines_and_the_servers(client):
+    client.post("/v1/ask", json={"question": QUESTION})
+    client.post("/v1/conversations")
     r = client.get("/v1/stats")
-    assert r.status_code == 200 and r.json() == FakeAssistant().stats()
+    assert r.status_code == 200
+    body = r.json()
+    server = body.pop("server")
+    assert body == FakeAssistant().stats()
+    assert server == {"queued": 0, "max_batch": 8, "engine_calls_by_batch_size": {"1": 1}, "mean_batch": 1.0,
+                      "conversations": 1}
 
 
 def test_health_is_503_while_loading_then_200_with_counts(make_client):
