@@ -191,7 +191,6 @@ class IndexStore:
         files, sums = man.get("files", {}), man.get("sha256", {})
         integrity.check_sizes(gen, files, hint=hint)
         background = not self._writing and integrity.primary_bytes(gen) > integrity.EAGER_VERIFY_BYTES
-        verification = integrity.verify_primary(gen, sums, hint=hint, background=background)
         articles, passages = self._read_metadata(gen / "metadata.sqlite", hint)
         dim = man["dimension"]
         raw = np.fromfile(gen / "vectors.f32", dtype="<f4")
@@ -202,6 +201,8 @@ class IndexStore:
             raise IndexError_(
                 f"index in {self.root} has {len(vectors)} vectors for {len(passages)} passages: {hint}"
             )
+        # Hashes after the structural checks, whose messages say more (a count mismatch, a short file).
+        verification = integrity.verify_primary(gen, sums, hint=hint, background=background)
         integrity.check_finite(vectors, where=gen, hint=hint)
         derived = [n for n in sums if n not in integrity.PRIMARY_FILES] if not background else []
         damaged = set(integrity.mismatched(gen, sums, derived))
