@@ -5,6 +5,7 @@ denied is injected by wrapping the lowest-level calls (``os.open`` for files,
 ``os.scandir`` for folders) for one path only.
 """
 
+import json
 import os
 import shutil
 import time
@@ -323,3 +324,22 @@ def test_missing_html_cleaner_fails_once_naming_the_fix(tmp_path, monkeypatch):
 def test_html_cleaner_is_a_pinned_dependency():
     deps = (ROOT / "pyproject.toml").read_text().split("dependencies = [", 1)[1].split("]", 1)[0]
     assert '"lxml_html_clean==' in deps
+
+
+def test_json_numbers_are_not_headlines_and_long_titles_are_capped(tmp_path):
+    """``1e999`` and ``NaN`` are numbers, not text: no article titled "inf"; a 2 MB title is cut, kept in the text."""
+    from qa.converters.formats import MAX_TITLE_CHARS
+
+    (tmp_path / "numbers.json").write_text('[{"title": 1e999, "body": "The council met on Monday."},'
+                                           ' {"title": NaN, "body": 1e999}]')
+    long_title = "Headline " * 250_000
+    (tmp_path / "long.json").write_text(json.dumps({"title": long_title, "body": "Short body text here."}))
+    with guard():
+        report = convert_paths([tmp_path])
+    tried("hostile inputs", 3)
+    titles = {a.title for a in report.articles}
+    assert "inf" not in titles and "nan" not in {t.lower() for t in titles}
+    assert any(a.text.startswith("The council met") for a in report.articles)
+    long = next(a for a in report.articles if a.path.endswith("long.json"))
+    assert len(long.title) <= MAX_TITLE_CHARS + 1 and long.title.endswith("…")
+    assert long_title.strip() in long.text

@@ -39,13 +39,25 @@ def article_id(title: str, text: str) -> str:
 def make_article(title: str, body: str, path: str, date: str | None = None,
                  section: str | None = None, url: str | None = None) -> Article:
     """Assemble an article whose text is the headline, a blank line, the body."""
-    title = " ".join(clean_text(title or "").split())
+    full_title = " ".join(clean_text(title or "").split())
     body = clean_text(body or "").strip()
-    if not body and not title:
+    if not body and not full_title:
         raise BadArticle("empty article")
-    text = f"{title}\n\n{body}" if title and body and not body.startswith(title) else (body or title)
-    return Article(id=article_id(title, text), title=title or _first_line(text), text=text,
+    text = f"{full_title}\n\n{body}" if full_title and body and not body.startswith(full_title) else (body or full_title)
+    title = _cap_title(full_title or _first_line(text))
+    return Article(id=article_id(full_title, text), title=title, text=text,
                    date=_clean_opt(date), section=_clean_opt(section), url=_clean_opt(url), path=path)
+
+
+#: Longest headline kept (characters); a longer one is cut at a word and the whole stays in the text.
+MAX_TITLE_CHARS = 300
+
+
+def _cap_title(title: str) -> str:
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    cut = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] or title[:MAX_TITLE_CHARS]
+    return cut.rstrip(" ,;:–—-") + "…"
 
 
 def _clean_opt(value: Any) -> str | None:
@@ -185,10 +197,15 @@ _DATE_KEYS = ("date", "published", "published_at", "date_publish", "pubdate")
 _SECTION_KEYS = ("section", "category", "topic")
 
 
-def _pick(record: dict, keys) -> Any:
+def _pick(record: dict, keys) -> str | None:
+    """The first non-empty text field among ``keys``.
+
+    Only strings count: a number where a headline or body belongs (``1e999``
+    parses as infinity, ``NaN`` as not-a-number) is not article text.
+    """
     for k in keys:
         v = record.get(k)
-        if isinstance(v, (str, int, float)) and str(v).strip():
+        if isinstance(v, str) and v.strip():
             return v
     return None
 
