@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from qa.converters import ConversionReport, Skipped, convert_paths
+from qa.dedup import wire_groups
 from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
 from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
 from qa.preprocessors.splitter import PassageSplitter
@@ -254,14 +255,15 @@ class Assistant:
                 passages.extend(new_passages)
             report.passages_embedded = len(new_passages)
             articles = {**keep, **{a.id: a for a in fresh}}
+            groups = wire_groups(articles, previous=old.groups if old else None)
             dim = self.embedder.dimension if (new_passages or old is None) else int(old.manifest["dimension"])
             vec = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
-            changed = fresh or len(keep) != len(old_articles) or old is None
+            changed = fresh or len(keep) != len(old_articles) or old is None or groups != old.groups
             if changed:
                 if progress:
                     progress(len(passages), len(passages), "writing index")
                 self.store.write(articles, passages, vec, self.embedder.model_name, dim,
-                                 self.faiss_kind, extra={"reader": self.reader.model_name})
+                                 self.faiss_kind, extra={"reader": self.reader.model_name}, groups=groups)
                 self._load()
             elif old is not None:
                 self._set_data(old)
@@ -282,7 +284,8 @@ class Assistant:
             articles = {k: v for k, v in data.articles.items() if k != article_id}
             self.store.write(articles, [data.passages[i] for i in rows], data.vectors[rows],
                              data.manifest["embedder"], int(data.manifest["dimension"]),
-                             self.faiss_kind, extra={"reader": self.reader.model_name})
+                             self.faiss_kind, extra={"reader": self.reader.model_name},
+                             groups={k: g for k, g in data.groups.items() if k != article_id})
             self._load()
         return True
 
@@ -338,7 +341,8 @@ class Assistant:
         t1 = time.perf_counter()
         preds = self.reader.predict([understood] * len(retrieved), [r.passage.text for r in retrieved])
         t2 = time.perf_counter()
-        answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence, self.threshold)
+        answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence, self.threshold,
+                              groups=data.groups)
         if understood != clean:
             answer.understood_as = understood
         answer.timings = {"retrieve_s": t1 - t0, "read_s": t2 - t1, "total_s": time.perf_counter() - t0}

@@ -104,6 +104,8 @@ class Answer:
     passages: list[RetrievedPassage] = field(default_factory=list)
     understood_as: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: Other outlets' copies of the answer's article (the same wire story), earliest first.
+    copies: list[ArticleRef] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
@@ -140,6 +142,7 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
             passages=[_retrieved(rp) for rp in data.get("passages") or []],
             understood_as=data.get("understood_as"),
             timings=dict(data.get("timings") or {}),
+            copies=[ArticleRef(**c) for c in data.get("copies") or []],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise AnswerFormatError(f"malformed answer object ({type(exc).__name__}: {exc})") from exc

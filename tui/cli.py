@@ -154,6 +154,12 @@ def format_answer(answer) -> str:
         lines.append(f"Sentence: {one_line(answer.sentence)}")
         cite = " · ".join(one_line(x, MAX_TITLE_CHARS) for x in (a.title, a.date, a.section) if x)
         lines.append(f"Source: {cite}")
+        if answer.copies:  # the same wire story in other outlets
+            from qa.dedup import copies_note
+
+            lines[-1] += f" · {copies_note(answer.copies)}"
+            lines.append("Also in: " + "; ".join(
+                one_line(" · ".join(x for x in (c.title, c.date) if x), MAX_TITLE_CHARS) for c in answer.copies))
         lines.append(f"Confidence: {answer.confidence:.0%}")
     else:
         lines.append("No answer found in the articles. Closest passages:")

@@ -2,11 +2,15 @@
 
 Spans are moved from passage to article coordinates, the same span found in
 overlapping passages is merged, and each span's final score blends the
-reader's calibrated confidence with the retriever's rank.
+reader's calibrated confidence with the retriever's rank. Copies of one wire
+story (``qa.dedup``) answer once, and the answer lists the other copies.
 """
 
 from __future__ import annotations
 
+from typing import Mapping
+
+from qa.dedup import copies_of, one_per_group
 from qa.preprocessors.sentences import sentence_at
 from qa.readers.extractive import ContextPrediction
 from qa.types import Answer, AnswerSpan, Article, ArticleRef, RetrievedPassage
@@ -23,6 +27,7 @@ def build_answer(
     confidence,
     threshold: float,
     max_alternatives: int = 5,
+    groups: Mapping[str, str] | None = None,
 ) -> Answer:
     top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
     merged: dict[tuple[str, int, int], AnswerSpan] = {}
@@ -44,14 +49,17 @@ def build_answer(
         rp.reader_score = best_here
     ranked = sorted(merged.values(), key=lambda s: -_final(s))
     ranked = _drop_nested_duplicates(ranked)
+    ranked = one_per_group(ranked, groups=groups or {})  # wire copies answer once
     if not ranked or ranked[0].confidence < threshold:
         return Answer(question, "", ranked[0].confidence if ranked else 0.0, None, None, None, "", None,
                       ranked[:max_alternatives], retrieved)
     best = ranked[0]
     art = articles[best.article.id]
     s0, s1 = sentence_at(art.text, best.start, best.end)
-    return Answer(question, best.text, best.confidence, best.article, best.start, best.end,
-                  art.text[s0:s1], s0, ranked[1 : max_alternatives + 1], retrieved)
+    answer = Answer(question, best.text, best.confidence, best.article, best.start, best.end,
+                    art.text[s0:s1], s0, ranked[1 : max_alternatives + 1], retrieved)
+    answer.copies = copies_of(best.article.id, groups=groups or {}, articles=articles)
+    return answer
 
 
 def _final(span: AnswerSpan) -> float:

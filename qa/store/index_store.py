@@ -7,7 +7,7 @@ Layout::
       .lock              held while a process writes
       gen-000007/
         manifest.json    format version, embedder, counts, sizes and SHA-256 of every file; written last
-        metadata.sqlite  articles and passages (offsets only; text lives once)
+        metadata.sqlite  articles, passages (offsets only; text lives once) and wire-copy groups
         vectors.f32      packed float32 passage vectors, row = passage row
         dense.faiss      FAISS index over the same rows
         bm25/            bm25s arrays (numpy, no pickle) and vocabulary JSON
@@ -52,6 +52,8 @@ class IndexData:
     dense: object  # faiss.Index
     bm25: object  # bm25s.BM25
     manifest: dict = field(default_factory=dict)
+    #: Article id -> wire-copy group id, for articles with copies (``qa.dedup``).
+    groups: dict[str, str] = field(default_factory=dict)
     #: Hashing of the vectors and metadata (finished, or running in the background for large indexes).
     verification: Verification = field(default_factory=Verification)
 
@@ -191,7 +193,7 @@ class IndexStore:
         files, sums = man.get("files", {}), man.get("sha256", {})
         integrity.check_sizes(gen, files, hint=hint)
         background = not self._writing and integrity.primary_bytes(gen) > integrity.EAGER_VERIFY_BYTES
-        articles, passages = self._read_metadata(gen / "metadata.sqlite", hint)
+        articles, passages, groups = self._read_metadata(gen / "metadata.sqlite", hint)
         dim = man["dimension"]
         raw = np.fromfile(gen / "vectors.f32", dtype="<f4")
         if dim <= 0 or raw.size % dim:
@@ -210,7 +212,7 @@ class IndexStore:
                                  damaged="dense.faiss" in damaged)
         bm25 = self._read_bm25(gen, passages, damaged=any(n.startswith("bm25/") for n in damaged))
         return IndexData(articles=articles, passages=passages, vectors=vectors, dense=dense, bm25=bm25,
-                         manifest=man, verification=verification)
+                         manifest=man, groups=groups, verification=verification)
 
     def _read_metadata(self, path: Path, hint: str):
         try:
@@ -226,11 +228,14 @@ class IndexStore:
                     "SELECT id,article_id,start,end FROM passages ORDER BY row"
                 ):
                     passages.append(Passage(pid, aid, s, e, articles[aid].text[s:e]))
+                groups = {}
+                if con.execute("SELECT 1 FROM sqlite_master WHERE name='wire_groups'").fetchone():
+                    groups = dict(con.execute("SELECT article_id, group_id FROM wire_groups"))
             finally:
                 con.close()
         except (sqlite3.DatabaseError, KeyError) as exc:
             raise IndexError_(f"index metadata {path} is corrupt: {hint}") from exc
-        return articles, passages
+        return articles, passages, groups
 
     def _read_faiss(self, gen: Path, files: dict, n: int, vectors: np.ndarray, kind: str, *, damaged: bool):
         import faiss
@@ -292,7 +297,8 @@ class IndexStore:
             fh.close()
 
     def write(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
-              embedder: str, dimension: int, faiss_kind: str = "auto", extra: dict | None = None) -> Path:
+              embedder: str, dimension: int, faiss_kind: str = "auto", extra: dict | None = None,
+              *, groups: dict[str, str] | None = None) -> Path:
         """Write a complete new generation, then switch CURRENT to it.
 
         Any failure (a full disk, a read-only folder, SQLite or FAISS errors)
@@ -312,7 +318,7 @@ class IndexStore:
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             self._build(tmp, articles=articles, passages=passages, vectors=vec, embedder=embedder,
-                        dimension=dimension, faiss_kind=faiss_kind, extra=extra)
+                        dimension=dimension, faiss_kind=faiss_kind, extra=extra, groups=groups or {})
             self._switch_to(tmp, final)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -327,12 +333,13 @@ class IndexStore:
         return final
 
     def _build(self, tmp: Path, *, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
-               embedder: str, dimension: int, faiss_kind: str, extra: dict | None) -> None:
+               embedder: str, dimension: int, faiss_kind: str, extra: dict | None,
+               groups: dict[str, str]) -> None:
         """Every file of a generation in ``tmp``, the manifest (with sizes and hashes) last."""
         import faiss
 
         tmp.mkdir(parents=True)
-        self._write_metadata(tmp / "metadata.sqlite", articles, passages)
+        self._write_metadata(tmp / "metadata.sqlite", articles, passages, groups)
         write_vectors(tmp / "vectors.f32", vectors)
         kind = faiss_kind
         if kind == "auto":
@@ -375,7 +382,8 @@ class IndexStore:
         _fsync_dir(self.root)
 
     @staticmethod
-    def _write_metadata(path: Path, articles: dict[str, Article], passages: list[Passage]) -> None:
+    def _write_metadata(path: Path, articles: dict[str, Article], passages: list[Passage],
+                        groups: dict[str, str]) -> None:
         con = sqlite3.connect(path)
         try:
             con.executescript(
@@ -383,6 +391,7 @@ class IndexStore:
                 " section TEXT, url TEXT, path TEXT);"
                 "CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT, article_id TEXT,"
                 " start INTEGER, end INTEGER);"
+                "CREATE TABLE wire_groups (article_id TEXT PRIMARY KEY, group_id TEXT);"
             )
             con.executemany(
                 "INSERT INTO articles VALUES (?,?,?,?,?,?,?)",
@@ -392,6 +401,8 @@ class IndexStore:
                 "INSERT INTO passages VALUES (?,?,?,?,?)",
                 ((i, p.id, p.article_id, p.start, p.end) for i, p in enumerate(passages)),
             )
+            con.executemany("INSERT INTO wire_groups VALUES (?,?)",
+                            ((a, g) for a, g in groups.items() if a in articles))
             con.commit()
         finally:
             con.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from qa.dedup import copies_note
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -70,7 +71,8 @@ class AnswerCard(Static):
             lines.append(answer_in_sentence(answer))
             ref = answer.article
             if ref is not None:
-                lines.append(Content.assemble(("— ", MUTED_STYLE), (citation(ref.title, ref.date, ref.section), "$text-primary")))
+                lines.append(Content.assemble(("— ", MUTED_STYLE), (citation(ref.title, ref.date, ref.section), "$text-primary"),
+                                              (f" {copies_note(answer.copies)}" if answer.copies else "", MUTED_STYLE)))
             lines.append(Content.styled(confidence_label(answer.confidence), MUTED_STYLE))
         else:
             lines.append(Content.styled(NO_ANSWER, "bold"))
