@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from qa.converters import ConversionReport, Skipped, convert_paths
+from qa.converters.fetch import is_url
 from qa.dedup import wire_groups
 from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
 from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
@@ -192,12 +193,16 @@ class Assistant:
         False); articles from other places stay. A root, folder or file that is
         missing or cannot be read (an unmounted disk, permission denied) is
         not proof that its articles are gone, so they stay, with a warning.
+        ``paths`` may also hold http(s) URLs of RSS/Atom feeds or article
+        pages (``qa.converters.feeds``). Copies of one wire story are grouped
+        (``qa.dedup``), keeping the group ids the index had.
         """
         t0 = time.perf_counter()
-        roots = [Path(p).resolve() for p in paths]
+        roots = [Path(p).resolve() for p in paths if not is_url(p)]
+        urls = [p for p in paths if is_url(p)]  # feeds and pages: their articles are never "missing"
         if progress:
             progress(0, 0, "reading files")
-        conv: ConversionReport = convert_paths(roots, follow_symlinks=follow_symlinks)
+        conv: ConversionReport = convert_paths([*roots, *urls], follow_symlinks=follow_symlinks)
         report = IndexReport(skipped=list(conv.skipped), warnings=list(conv.warnings))
         unread = [Path(s.path) for s in conv.skipped]
         kept_paths: list[str] = []

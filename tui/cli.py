@@ -270,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--embedder", help="sentence-transformers model path or hub id")
         sp.add_argument("--reader", help="extractive QA model path or hub id (default models/reader)")
 
-    i = sub.add_parser("index", help="index files and folders")
-    i.add_argument("paths", nargs="+")
+    i = sub.add_parser("index", help="index files, folders, RSS/Atom feeds and http(s) URLs")
+    i.add_argument("paths", nargs="+", help="files, folders, feed files, feed or article URLs")
     common(i)
     i.add_argument("--rebuild", action="store_true", help="discard the old index and build anew")
     i.add_argument("--faiss", dest="faiss_kind", choices=["auto", "flat", "hnsw", "ivf"])

@@ -4,6 +4,8 @@
 extension, and never stops on a bad file: it is skipped, named, and counted
 in the returned ``ConversionReport``. Only a broken install stops it (a
 ``NewsdeskError`` naming the fix), since every file of that kind would fail.
+RSS/Atom feed files and http(s) URLs (feeds or article pages) are read by
+``qa.converters.feeds``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from qa.converters import files
+from qa.converters import feeds, files
+from qa.converters.fetch import is_url
 from qa.converters.files import Skipped, bounded_lines, open_regular, read_regular, reason_of
 from qa.converters.formats import (
     BadArticle,
@@ -36,7 +39,7 @@ MARKDOWN_EXT = {".md", ".markdown"}
 HTML_EXT = {".html", ".htm", ".xhtml"}
 JSON_EXT = {".json"}
 JSONL_EXT = {".jsonl", ".ndjson"}
-SUPPORTED = TEXT_EXT | MARKDOWN_EXT | HTML_EXT | JSON_EXT | JSONL_EXT
+SUPPORTED = TEXT_EXT | MARKDOWN_EXT | HTML_EXT | JSON_EXT | JSONL_EXT | feeds.FEED_EXT
 
 
 @dataclass
@@ -70,6 +73,10 @@ def convert_file(path: Path, report: ConversionReport) -> list[Article]:
     data, size = read_regular(path, limit=MAX_FILE_BYTES + 1)
     if not data.strip():
         raise BadArticle("empty file")
+    if ext in feeds.FEED_EXT or ext == ".xml":
+        if len(data) > MAX_FILE_BYTES:
+            raise BadArticle(f"feed file over {MAX_FILE_BYTES // 2**20} MB")
+        return feeds.parse_feed(data, source=str(path), report=report)
     if len(data) > MAX_FILE_BYTES:
         if ext in JSON_EXT:
             raise BadArticle(f"JSON file over {MAX_FILE_BYTES // 2**20} MB (use JSONL)")
@@ -100,9 +107,10 @@ def _iter_lines(fh, path: Path, report: ConversionReport) -> Iterator[str]:
 
 
 def convert_paths(paths: Iterable[str | Path], follow_symlinks: bool = False) -> ConversionReport:
-    """Read every supported file under ``paths``; bad files are skipped and named."""
+    """Read every supported file under ``paths`` (and each http(s) URL); bad ones are skipped and named."""
+    paths = list(paths)
     report = ConversionReport()
-    for path in iter_files(paths, follow_symlinks, report):
+    for path in iter_files([p for p in paths if not is_url(p)], follow_symlinks, report):
         report.files_read += 1
         try:
             report.articles.extend(convert_file(path, report))
@@ -114,6 +122,13 @@ def convert_paths(paths: Iterable[str | Path], follow_symlinks: bool = False) ->
             report.skipped.append(Skipped(str(path), reason_of(exc)))
         except Exception as exc:  # a converter bug must not stop the whole folder
             report.skipped.append(Skipped(str(path), f"could not parse ({type(exc).__name__})"))
+    for url in filter(is_url, paths):
+        try:
+            report.articles.extend(feeds.convert_url(url, report=report))
+        except NewsdeskError:
+            raise
+        except Exception as exc:  # a parser bug must not stop the other addresses
+            report.skipped.append(Skipped(url, f"could not parse ({type(exc).__name__})"))
     for s in report.skipped:
         log.warning("%s", s)
     for w in report.warnings:
