@@ -196,9 +196,56 @@ def cmd_chat(args) -> int:
             return a
         return open_assistant(args, quiet=True)
 
+    if args.watch:  # keep the index up to date with the folders among PATHs while chatting
+        from tui.watching import run_watching_chat
+
+        folders = [p for p in paths if Path(p).is_dir()]
+        if not folders:
+            print("error: --watch needs a FOLDER to watch: newsdesk chat --watch FOLDER...", file=sys.stderr)
+            return 2
+        run_watching_chat(factory, folders=folders, index_dir=index_dir)
+        return 0
     # The conversation file follows whichever index is open (see qa.conversation.conversation_path).
     run_chat(factory, index_dir=index_dir)
     return 0
+
+
+def cmd_watch(args) -> int:
+    """Keep an index up to date with folders until Ctrl+C; one line per batch (``qa.watch``)."""
+    import time
+
+    from qa import Assistant
+    from qa.watch import Watcher
+
+    index_dir = Path(args.index) if args.index else default_index_dir()
+    assistant = Assistant(index_dir, **_assistant_kwargs(args))
+    watcher = Watcher(assistant, args.folders, quiet_s=args.debounce, follow_symlinks=args.follow_symlinks,
+                      on_batch=lambda batch: print(one_line(batch.line(), 400), flush=True))
+    try:
+        watcher.start()
+    except OSError as exc:
+        print(f"error: {one_line(str(exc), 300)}", file=sys.stderr)
+        return 2
+    print(f"Watching {one_line(', '.join(map(str, watcher.folders)), 200)} into {index_dir} (Ctrl+C stops)",
+          file=sys.stderr, flush=True)
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("Stopping (finishing the batch in hand)…", file=sys.stderr, flush=True)
+    finally:
+        watcher.stop()
+    return 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.05 <= value <= 600:
+        raise ValueError(f"seconds must be a number from 0.05 to 600, not {text[:40]!r}")
+    return value
 
 
 def chat_index_dir(args) -> Path:
@@ -294,7 +341,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="*")
     common(c)
     c.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
+    c.add_argument("--watch", action="store_true",
+                   help="keep indexing the folders among PATHs as files appear, change or go")
     c.set_defaults(func=cmd_chat)
+
+    w = sub.add_parser("watch", help="keep an index up to date with folders (Ctrl+C stops)")
+    w.add_argument("folders", nargs="+")
+    common(w)
+    w.add_argument("--debounce", type=_checked(_seconds), default=1.0,
+                   help="seconds of quiet before a batch is indexed (default 1)")
+    w.add_argument("--follow-symlinks", action="store_true")
+    w.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("stats", help="index statistics")
     common(s)
