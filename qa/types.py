@@ -84,6 +84,41 @@ class AnswerSpan:
     retrieval_score: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class TimelineEntry:
+    """One article's answer to the question, placed in time (see ``qa.readers.timeline``).
+
+    ``confidence`` is the reader's own for this span, before any agreement
+    across articles; ``agrees_with_best`` says whether it gives the same
+    answer as the first entry (the one the Answer shows).
+    """
+
+    text: str
+    article: ArticleRef
+    date: str | None
+    confidence: float
+    start: int
+    end: int
+    agrees_with_best: bool
+    #: The date a day word in ``text`` stands for ("Friday" -> 2022-07-29), read against ``date``.
+    resolved_date: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimeScope:
+    """How the time words of a question were read (see ``qa.timeexpr``)."""
+
+    #: The time words found in the question, as typed.
+    words: tuple[str, ...] = ()
+    #: The day the words were read against: the newest article, or the ``as_of`` given.
+    anchor: str | None = None
+    #: Inclusive window of article dates searched (None: open).
+    date_from: str | None = None
+    date_to: str | None = None
+    #: "newest" or "oldest" when the question asks for an ordering ("latest", "originally").
+    order: str | None = None
+
+
 @dataclass(kw_only=True)
 class Answer:
     """The assistant's reply to one question.
@@ -104,6 +139,12 @@ class Answer:
     passages: list[RetrievedPassage] = field(default_factory=list)
     understood_as: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: Answers from several articles, the shown one first, then the others newest first.
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    #: The date the answer stands for when it is a day word ("Friday" in a Sunday article).
+    resolved_date: str | None = None
+    #: How time words in the question narrowed or ordered the search (None: it had none).
+    time: TimeScope | None = None
     #: Other outlets' copies of the answer's article (the same wire story), earliest first.
     copies: list[ArticleRef] = field(default_factory=list)
 
@@ -143,6 +184,9 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
             understood_as=data.get("understood_as"),
             timings=dict(data.get("timings") or {}),
             copies=[ArticleRef(**c) for c in data.get("copies") or []],
+            timeline=[TimelineEntry(**{**e, "article": _ref(e["article"])}) for e in data.get("timeline") or []],
+            resolved_date=data.get("resolved_date"),
+            time=_time_scope(data.get("time")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise AnswerFormatError(f"malformed answer object ({type(exc).__name__}: {exc})") from exc
@@ -150,6 +194,10 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
 
 def _ref(data: dict[str, Any] | None) -> ArticleRef | None:
     return ArticleRef(**data) if data else None
+
+
+def _time_scope(data: dict[str, Any] | None) -> TimeScope | None:
+    return TimeScope(**{**data, "words": tuple(data.get("words") or ())}) if data else None
 
 
 def _retrieved(data: dict[str, Any]) -> RetrievedPassage:

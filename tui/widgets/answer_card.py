@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from qa.readers.timeline import timeline_line
+from qa.timeexpr import scope_line
 from tui.render import (
     MUTED_STYLE,
     answer_in_sentence,
@@ -66,13 +68,18 @@ class AnswerCard(Static):
         lines: list[Content] = []
         if answer.understood_as:
             lines.append(Content.assemble(("Understood as: ", MUTED_STYLE), (one_line(answer.understood_as), "italic")))
+        if answer.time is not None:  # time words narrowed or ordered the search
+            lines.append(Content.assemble(("When: ", MUTED_STYLE), (one_line(scope_line(answer.time)), MUTED_STYLE)))
         if answer.found:
-            lines.append(Content.styled(one_line(answer.text), "bold"))
+            day = f" ({answer.resolved_date})" if answer.resolved_date else ""
+            lines.append(Content.assemble((one_line(answer.text), "bold"), (day, MUTED_STYLE)))
             lines.append(answer_in_sentence(answer))
             ref = answer.article
             if ref is not None:
                 lines.append(Content.assemble(("— ", MUTED_STYLE), (citation(ref.title, ref.date, ref.section), "$text-primary"),
                                               (f" {copies_note(answer.copies)}" if answer.copies else "", MUTED_STYLE)))
+            if answer.timeline:  # several articles answer: the shown one first, then the others with their dates
+                lines.append(Content.assemble(("Over time: ", MUTED_STYLE), one_line(timeline_line(answer.timeline), 240)))
             lines.append(Content.styled(confidence_label(answer.confidence), MUTED_STYLE))
         else:
             lines.append(Content.styled(NO_ANSWER, "bold"))
