@@ -8,6 +8,7 @@ CLI, the TUI and the evaluator all use.
 from __future__ import annotations
 
 import atexit
+import itertools
 import logging
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -26,7 +27,9 @@ from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransfor
 from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
 from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
+from qa.precision import Precision, requested
 from qa.readers.extractive import ExtractiveReader
+from qa.readers.staged import StopRule, read_ranked
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
@@ -35,7 +38,7 @@ from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData, IndexStore
 from qa.textsafe import plain
 from qa.validation import check_threshold, check_top_k
-from qa.types import Answer, Article, Passage
+from qa.types import Answer, Article, Passage, RetrievedPassage
 
 log = logging.getLogger("qa")
 
@@ -95,11 +98,16 @@ class Assistant:
         passage_tokens: int = 200,
         faiss_kind: str = "auto",
         threshold: float | None = None,
+        precision: Precision | str | None = None,
     ):
+        """``precision`` (else ``NEWSDESK_PRECISION``, else auto: measured once per machine)
+        applies to the reader and the embedder; see ``qa.precision``."""
         self.index_dir = Path(index_dir)
         self.store = IndexStore(self.index_dir)
-        self.embedder = SentenceTransformerEmbedder(embedder)
-        self.reader = ExtractiveReader(reader)
+        self.embedder = SentenceTransformerEmbedder(embedder, precision=requested(precision))
+        self.reader = ExtractiveReader(reader, precision=requested(precision))
+        #: When to stop reading a question's passages (``qa.readers.staged``).
+        self.stop_rule = StopRule()
         self.top_k = check_top_k(top_k)
         self.retrieval = retrieval
         self.passage_tokens = passage_tokens
@@ -314,7 +322,13 @@ class Assistant:
             "index_dir": str(self.index_dir),
             "index_bytes": size,
             "written": d.manifest.get("written"),
+            "precision": self.precision_report(),
         }
+
+    def precision_report(self) -> dict:
+        """Precision of each model, why (measured / cached / forced) and the probe times."""
+        return {"reader": self.reader.resolve_precision().to_dict(),
+                "embedder": self.embedder.resolve_precision().to_dict()}
 
     # -- asking ----------------------------------------------------------------
     def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None):
@@ -344,7 +358,8 @@ class Assistant:
         data = self.data
         retrieved = self.retrieve(understood, top_k, filters)
         t1 = time.perf_counter()
-        preds = self.reader.predict([understood] * len(retrieved), [r.passage.text for r in retrieved])
+        preds = read_ranked(self.reader, [understood], [[r.passage.text for r in retrieved]],
+                            self.stop_rule)[0]
         t2 = time.perf_counter()
         answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence, self.threshold,
                               groups=data.groups)
@@ -353,14 +368,49 @@ class Assistant:
         answer.timings = {"retrieve_s": t1 - t0, "read_s": t2 - t1, "total_s": time.perf_counter() - t0}
         return answer
 
-    def ask_many(self, questions: Iterable[str], top_k: int | None = None,
-                 filters: Filters | None = None) -> Iterable[Answer]:
-        """Answer questions one after another, lazily (memory stays flat)."""
-        for q in questions:
-            try:
-                yield self.ask(q, top_k=top_k, filters=filters)
-            except EmptyQuestionError:
-                yield Answer(q or "", "", 0.0, None, None, None, "", None)
+    def ask_many(self, questions: Iterable[str], *, top_k: int | None = None, threshold: float | None = None,
+                 filters: Filters | None = None, batch: int = 8) -> Iterator[Answer]:
+        """Answer questions lazily, ``batch`` at a time (memory stays flat).
+
+        A batch embeds its questions in one call and reads their passages
+        together, so one reader forward pass covers several questions;
+        answers are the ones ``ask`` gives.
+        """
+        it = iter(questions)
+        while chunk := list(itertools.islice(it, max(batch, 1))):
+            yield from self._answer_batch(chunk, top_k, threshold, filters)
+
+    def _answer_batch(self, questions: list[str], top_k: int | None, threshold: float | None,
+                      filters: Filters | None) -> list[Answer]:
+        t0 = time.perf_counter()
+        cleaned = [" ".join(plain(q or "").split())[:MAX_QUESTION_CHARS] for q in questions]
+        live = [i for i, c in enumerate(cleaned) if any(ch.isalnum() for ch in c)]
+        asked = [cleaned[i] for i in live]
+        data = self.data
+        retrieved = self._retrieve_many(asked, top_k, filters)
+        t1 = time.perf_counter()
+        preds = read_ranked(self.reader, asked, [[r.passage.text for r in rs] for rs in retrieved],
+                            self.stop_rule)
+        t2 = time.perf_counter()
+        limit = self.threshold if threshold is None else threshold
+        answers = [Answer(q or "", "", 0.0, None, None, None, "", None) for q in questions]
+        n = max(len(live), 1)
+        for j, i in enumerate(live):
+            answers[i] = build_answer(asked[j], retrieved[j], preds[j], data.articles, self.reader.confidence,
+                                      limit)
+            answers[i].timings = {"retrieve_s": (t1 - t0) / n, "read_s": (t2 - t1) / n,
+                                  "total_s": (time.perf_counter() - t0) / n}
+        return answers
+
+    def _retrieve_many(self, questions: list[str], top_k: int | None,
+                       filters: Filters | None) -> list[list[RetrievedPassage]]:
+        """``retrieve`` for several questions, their vectors embedded in one call."""
+        data = self.data
+        mask = filters.mask(data.passages, data.articles) if filters and filters.active else None
+        dense = self.retrieval != "bm25" and questions
+        qvs = self.embedder.run(questions) if dense else [None] * len(questions)
+        return [self._retriever.run(q, qv, top_k or self.top_k, mask)  # type: ignore[union-attr]
+                for q, qv in zip(questions, qvs)]
 
     def conversation(self):
         from qa.conversation import Conversation

@@ -91,7 +91,7 @@ def _progress_bar():
 
 def _assistant_kwargs(args) -> dict:
     kw = {}
-    for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind"):
+    for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind", "precision"):
         v = getattr(args, name, None)
         if v is not None:
             kw[name] = v
@@ -316,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--index", help="index folder (default: per-user data folder)")
         sp.add_argument("--embedder", help="sentence-transformers model path or hub id")
         sp.add_argument("--reader", help="extractive QA model path or hub id (default models/reader)")
+        sp.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"],
+                        help="numeric precision of the models (default: NEWSDESK_PRECISION, else auto: "
+                             "the fastest that agrees with fp32, measured once per machine)")
 
     i = sub.add_parser("index", help="index files, folders, RSS/Atom feeds and http(s) URLs")
     i.add_argument("paths", nargs="+", help="files, folders, feed files, feed or article URLs")

