@@ -13,6 +13,8 @@ from typing import Mapping
 from qa.dedup import copies_of, one_per_group
 from qa.preprocessors.sentences import sentence_at
 from qa.readers.extractive import ContextPrediction
+from qa.readers.timeline import place_in_time
+from qa.timeexpr import Order, resolve_day
 from qa.types import Answer, AnswerSpan, Article, ArticleRef, RetrievedPassage
 
 #: Weight of the retriever in the final ranking score (the rest is the reader's).
@@ -28,7 +30,14 @@ def build_answer(
     threshold: float,
     max_alternatives: int = 5,
     groups: Mapping[str, str] | None = None,
+    order: Order | str | None = None,
 ) -> Answer:
+    """One Answer from the reader's spans.
+
+    When several articles answer, ``qa.readers.timeline`` picks the one to
+    show (newest among the well supported, or as ``order`` asks) and lists
+    the others with their dates.
+    """
     top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
     merged: dict[tuple[str, int, int], AnswerSpan] = {}
     for rp, pred in zip(retrieved, predictions):
@@ -53,13 +62,25 @@ def build_answer(
     if not ranked or ranked[0].confidence < threshold:
         return Answer(question, "", ranked[0].confidence if ranked else 0.0, None, None, None, "", None,
                       ranked[:max_alternatives], retrieved)
-    best = ranked[0]
+    timeline = place_in_time(ranked=ranked, threshold=threshold, order=order, question=question,
+                             sentence_of=lambda span: _sentence_parts(span, articles),
+                             text_of=lambda span: articles[span.article.id].text)
+    best = timeline.lead
     art = articles[best.article.id]
     s0, s1 = sentence_at(art.text, best.start, best.end)
-    answer = Answer(question, best.text, best.confidence, best.article, best.start, best.end,
-                    art.text[s0:s1], s0, ranked[1 : max_alternatives + 1], retrieved)
-    answer.copies = copies_of(best.article.id, groups=groups or {}, articles=articles)
-    return answer
+    return Answer(question=question, text=best.text, confidence=timeline.confidence, article=best.article,
+                  start=best.start, end=best.end, sentence=art.text[s0:s1], sentence_start=s0,
+                  alternatives=[s for s in ranked if s is not best][:max_alternatives], passages=retrieved,
+                  timeline=timeline.entries,
+                  resolved_date=resolve_day(best.text, article_date=best.article.date, before=art.text[s0:best.start]),
+                  copies=copies_of(best.article.id, groups=groups or {}, articles=articles))
+
+
+def _sentence_parts(span: AnswerSpan, articles: Mapping[str, Article]) -> tuple[str, str]:
+    """The span's sentence, and the part of it before the span."""
+    text = articles[span.article.id].text
+    s0, s1 = sentence_at(text, span.start, span.end)
+    return text[s0:s1], text[s0:span.start]
 
 
 def _final(span: AnswerSpan) -> float:
