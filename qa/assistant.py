@@ -16,10 +16,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from qa.contract import FaissKind, Progress, Retrieval
 from qa.converters import ConversionReport, Skipped, convert_paths
 from qa.converters.fetch import is_url
 from qa.dedup import wire_groups
@@ -29,7 +30,7 @@ from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
 from qa.precision import Precision, requested
 from qa.readers.extractive import ExtractiveReader
-from qa.readers.staged import StopRule, read_ranked
+from qa.readers.staged import FULL_READING, StopRule, read_ranked
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
@@ -37,12 +38,18 @@ from qa.retrievers.sparse import BM25Retriever
 from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData, IndexStore
 from qa.textsafe import plain
+from qa.timeexpr import newest_date, question_time
 from qa.validation import check_threshold, check_top_k
 from qa.types import Answer, Article, Passage, RetrievedPassage
 
+if TYPE_CHECKING:
+    from qa.conversation import Conversation
+
 log = logging.getLogger("qa")
 
-Progress = Callable[[int, int, str], None]
+#: ``embed(articles, progress) -> (passages, vectors)``: the one step of indexing that can run elsewhere.
+EmbedStep = Callable[[list[Article], Progress | None], tuple[list[Passage], np.ndarray]]
+
 #: Longest question (in characters) that is searched and read; the rest is cut.
 MAX_QUESTION_CHARS = 1000
 
@@ -94,9 +101,9 @@ class Assistant:
         embedder: str = DEFAULT_EMBEDDER,
         reader: str | Path | None = None,
         top_k: int = 5,
-        retrieval: str = "hybrid",
+        retrieval: Retrieval | str = Retrieval.HYBRID,
         passage_tokens: int = 200,
-        faiss_kind: str = "auto",
+        faiss_kind: FaissKind | str = FaissKind.AUTO,
         threshold: float | None = None,
         precision: Precision | str | None = None,
     ):
@@ -109,15 +116,16 @@ class Assistant:
         #: When to stop reading a question's passages (``qa.readers.staged``).
         self.stop_rule = StopRule()
         self.top_k = check_top_k(top_k)
-        self.retrieval = retrieval
+        self.retrieval = Retrieval(retrieval)
         self.passage_tokens = passage_tokens
-        self.faiss_kind = faiss_kind
+        self.faiss_kind = FaissKind(faiss_kind)
         self._threshold = check_threshold(threshold)
         #: The threshold tuned for this index (read once, on first use; False = not read yet).
         self._tuned_threshold: float | None | bool = False
         self._data: IndexData | None = None
         self._retriever: HybridRetriever | None = None
         self._lock = threading.RLock()
+        self._ready = False
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -164,6 +172,12 @@ class Assistant:
         """Load both models now (otherwise the first question does it)."""
         self.embedder.warm_up()
         self.reader.warm_up()
+        self._ready = True
+
+    @property
+    def ready(self) -> bool:
+        """True once both models are loaded."""
+        return self._ready
 
     def _load(self) -> None:
         data = self.store.load(embedder=self.embedder.model_name)
@@ -192,7 +206,7 @@ class Assistant:
     def splitter(self) -> PassageSplitter:
         return PassageSplitter(max_tokens=self.passage_tokens, tokenizer=self.reader.tokenizer_only())
 
-    def index(self, paths: Sequence[str | Path], rebuild: bool = False, remove_missing: bool = True,
+    def index(self, paths: Sequence[str | Path], *, rebuild: bool = False, remove_missing: bool = True,
               progress: Progress | None = None, follow_symlinks: bool = False) -> IndexReport:
         """Index files and folders; only new or changed articles are embedded.
 
@@ -211,6 +225,20 @@ class Assistant:
         if progress:
             progress(0, 0, "reading files")
         conv: ConversionReport = convert_paths([*roots, *urls], follow_symlinks=follow_symlinks)
+        return self.index_converted(conv, roots=roots, rebuild=rebuild, remove_missing=remove_missing,
+                                    progress=progress, started=t0)
+
+    def index_converted(self, conv: ConversionReport, *, roots: list[Path], rebuild: bool = False,
+                        remove_missing: bool = True, progress: Progress | None = None,
+                        embed: EmbedStep | None = None, started: float | None = None) -> IndexReport:
+        """What ``index`` does once files are converted: plan, embed what is new, write a generation.
+
+        Distributed indexing (``qa.distributed``) converts and embeds on a
+        cluster and passes its own ``embed`` step; which articles are kept,
+        dropped or embedded, and the generation written, are decided here
+        alone, so both paths build the same index.
+        """
+        t0 = time.perf_counter() if started is None else started
         report = IndexReport(skipped=list(conv.skipped), warnings=list(conv.warnings))
         unread = [Path(s.path) for s in conv.skipped]
         kept_paths: list[str] = []
@@ -257,14 +285,9 @@ class Assistant:
                 passages.extend(old.passages[i] for i in rows)
                 if rows:
                     vectors.append(old.vectors[rows])
-            splitter = self.splitter()
-            new_passages = [p for a in fresh for p in splitter.run(a)]
+            new_passages, new_vectors = (embed or self.embed_articles)(fresh, progress)
             if new_passages:
-                def emb_progress(done: int, total: int) -> None:
-                    if progress:
-                        progress(done, total, "embedding passages")
-
-                vectors.append(self.embedder.run([p.text for p in new_passages], emb_progress))
+                vectors.append(new_vectors)
                 passages.extend(new_passages)
             report.passages_embedded = len(new_passages)
             articles = {**keep, **{a.id: a for a in fresh}}
@@ -283,7 +306,21 @@ class Assistant:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def add(self, paths: Sequence[str | Path], progress: Progress | None = None) -> IndexReport:
+    def embed_articles(self, articles: list[Article], progress: Progress | None = None
+                       ) -> tuple[list[Passage], np.ndarray]:
+        """Split ``articles`` into passages and embed them in this process (the default embed step)."""
+        splitter = self.splitter()
+        passages = [p for a in articles for p in splitter.run(a)]
+
+        def emb_progress(done: int, total: int) -> None:
+            if progress:
+                progress(done, total, "embedding passages")
+
+        if not passages:  # nothing to embed: no need to load the model
+            return passages, np.zeros((0, 0), dtype=np.float32)
+        return passages, self.embedder.run([p.text for p in passages], emb_progress)
+
+    def add(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IndexReport:
         """Index more files without dropping anything already indexed."""
         return self.index(paths, remove_missing=False, progress=progress)
 
@@ -331,22 +368,26 @@ class Assistant:
                 "embedder": self.embedder.resolve_precision().to_dict()}
 
     # -- asking ----------------------------------------------------------------
-    def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None):
+    def retrieve(self, question: str, top_k: int | None = None, filters: Filters | None = None) -> list[RetrievedPassage]:
         data = self.data
         mask = filters.mask(data.passages, data.articles) if filters and filters.active else None
         qv = self.embedder.run([question])[0] if self.retrieval != "bm25" else None
         return self._retriever.run(question, qv, top_k or self.top_k, mask)  # type: ignore[union-attr]
 
-    def ask(self, question: str, top_k: int | None = None, filters: Filters | None = None,
-            history=None) -> Answer:
+    def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
+            filters: Filters | None = None, history: Any = None, as_of: str | None = None) -> Answer:
         """Answer one question from the indexed articles.
 
         ``history`` (a Conversation or list of earlier (question, Answer)) lets
-        follow-ups like "when did he say that?" be understood.
+        follow-ups like "when did he say that?" be understood. ``threshold``
+        overrides the no-answer threshold for this call only. Time words in
+        the question ("latest", "on Friday", "in July") narrow or order the
+        search (``qa.timeexpr``), read against ``as_of`` (YYYY-MM-DD) when
+        given, else against the newest article.
         """
-        from qa.conversation import rewrite_question
+        from qa.conversation import rewrite_question, same_question
 
-        top_k = check_top_k(top_k)
+        top_k, threshold = check_top_k(top_k), check_threshold(threshold)
         clean = " ".join(plain(question or "").split())
         if not any(ch.isalnum() for ch in clean):
             raise EmptyQuestionError("Please type a question with some words in it.")
@@ -356,15 +397,19 @@ class Assistant:
             understood = rewrite_question(clean, history)
         t0 = time.perf_counter()
         data = self.data
-        retrieved = self.retrieve(understood, top_k, filters)
+        when, filters = question_time(understood, filters=filters, as_of=as_of,
+                                      newest=lambda: newest_date(data.articles.values()))
+        retrieved = self.retrieve(when.search_text if when else understood, top_k, filters)
         t1 = time.perf_counter()
         preds = read_ranked(self.reader, [understood], [[r.passage.text for r in retrieved]],
-                            self.stop_rule)[0]
+                            FULL_READING if when and when.order else self.stop_rule)[0]
         t2 = time.perf_counter()
-        answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence, self.threshold,
-                              groups=data.groups)
-        if understood != clean:
+        answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence,
+                              self.threshold if threshold is None else threshold, groups=data.groups,
+                              order=when.order if when else None)
+        if not same_question(understood, clean):
             answer.understood_as = understood
+        answer.time = when.scope() if when else None
         answer.timings = {"retrieve_s": t1 - t0, "read_s": t2 - t1, "total_s": time.perf_counter() - t0}
         return answer
 
@@ -393,11 +438,11 @@ class Assistant:
                             self.stop_rule)
         t2 = time.perf_counter()
         limit = self.threshold if threshold is None else threshold
-        answers = [Answer(q or "", "", 0.0, None, None, None, "", None) for q in questions]
+        answers = [Answer(question=q or "") for q in questions]
         n = max(len(live), 1)
         for j, i in enumerate(live):
             answers[i] = build_answer(asked[j], retrieved[j], preds[j], data.articles, self.reader.confidence,
-                                      limit)
+                                      limit, groups=data.groups)
             answers[i].timings = {"retrieve_s": (t1 - t0) / n, "read_s": (t2 - t1) / n,
                                   "total_s": (time.perf_counter() - t0) / n}
         return answers
@@ -412,7 +457,7 @@ class Assistant:
         return [self._retriever.run(q, qv, top_k or self.top_k, mask)  # type: ignore[union-attr]
                 for q, qv in zip(questions, qvs)]
 
-    def conversation(self):
+    def conversation(self) -> Conversation:
         from qa.conversation import Conversation
 
         return Conversation(self)

@@ -127,8 +127,14 @@ def cmd_index(args) -> int:
     a = Assistant(index_dir, **_assistant_kwargs(args))
     cb, close = _progress_bar()
     try:
-        report = a.index(args.paths, rebuild=args.rebuild, progress=cb,
-                         follow_symlinks=args.follow_symlinks)
+        if getattr(args, "ray", None):  # convert and embed on a Ray cluster (qa.distributed)
+            from qa.distributed import index_on_ray
+
+            report = index_on_ray(a, args.paths, address=args.ray, rebuild=args.rebuild, progress=cb,
+                                  follow_symlinks=args.follow_symlinks)
+        else:
+            report = a.index(args.paths, rebuild=args.rebuild, progress=cb,
+                             follow_symlinks=args.follow_symlinks)
     finally:
         close()
     for s in report.skipped:
@@ -145,12 +151,16 @@ def cmd_index(args) -> int:
 
 
 def format_answer(answer) -> str:
+    from qa.readers.timeline import timeline_line
+    from qa.timeexpr import scope_line
+
     lines = []
     if answer.understood_as:
         lines.append(f"Understood as: {one_line(answer.understood_as)}")
     if answer.found and answer.article:
         a = answer.article
-        lines.append(f"Answer: {one_line(answer.text)}")
+        day = f" ({answer.resolved_date})" if answer.resolved_date else ""
+        lines.append(f"Answer: {one_line(answer.text)}{day}")
         lines.append(f"Sentence: {one_line(answer.sentence)}")
         cite = " · ".join(one_line(x, MAX_TITLE_CHARS) for x in (a.title, a.date, a.section) if x)
         lines.append(f"Source: {cite}")
@@ -160,22 +170,27 @@ def format_answer(answer) -> str:
             lines[-1] += f" · {copies_note(answer.copies)}"
             lines.append("Also in: " + "; ".join(
                 one_line(" · ".join(x for x in (c.title, c.date) if x), MAX_TITLE_CHARS) for c in answer.copies))
+        if answer.timeline:  # several articles answer: newest first, with their dates
+            lines.append(f"Timeline: {one_line(timeline_line(answer.timeline))}")
         lines.append(f"Confidence: {answer.confidence:.0%}")
     else:
         lines.append("No answer found in the articles. Closest passages:")
         for rp in answer.passages[:3]:
             lines.append(f"  {rp.rank}. {one_line(rp.passage.text, 160)}")
+    if answer.time is not None:
+        lines.append(f"When: {one_line(scope_line(answer.time))}")
     return "\n".join(lines)
 
 
 def cmd_ask(args) -> int:
     from qa import Filters
+    from qa.types import answer_to_json
 
     a = open_assistant(args, quiet=args.json)
     filters = Filters(args.date_from, args.date_to, tuple(args.section or ()))
-    answer = a.ask(args.question, top_k=args.top_k, filters=filters)
+    answer = a.ask(args.question, top_k=args.top_k, filters=filters, as_of=args.as_of)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=True, indent=2))
+        print(json.dumps(answer_to_json(answer), ensure_ascii=True, indent=2))
     else:
         print(format_answer(answer))
     return 0
@@ -326,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--rebuild", action="store_true", help="discard the old index and build anew")
     i.add_argument("--faiss", dest="faiss_kind", choices=["auto", "flat", "hnsw", "ivf"])
     i.add_argument("--follow-symlinks", action="store_true")
+    i.add_argument("--ray", metavar="ADDRESS",
+                   help="convert and embed on a Ray cluster: local (in this process), auto (RAY_ADDRESS or a "
+                        "running cluster) or host:port; needs the cluster extra")
     i.set_defaults(func=cmd_index)
 
     a = sub.add_parser("ask", help="answer one question")
@@ -337,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date-from", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
     a.add_argument("--date-to", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
     a.add_argument("--section", action="append")
+    a.add_argument("--as-of", type=DATE, help="read time words (latest, yesterday, on Friday) against this date "
+                   "instead of the newest article, and search nothing after it")
     a.add_argument("--json", action="store_true", help="print every Answer field as JSON")
     a.set_defaults(func=cmd_ask)
 
