@@ -55,7 +55,7 @@ class Conversation:
         return {"turns": [_turn_record(q, a) for q, a in self.turns]}
 
     @classmethod
-    def from_dict(cls, assistant: Any, data: dict[str, Any]) -> "Conversation":
+    def from_dict(cls, assistant: Any, data: dict[str, Any]) -> Conversation:
         turns = [_turn_from_record(t) for t in data.get("turns", [])]
         return cls(assistant, turns)
 
@@ -97,7 +97,7 @@ class Conversation:
             f.write(data)
 
     @classmethod
-    def load(cls, assistant: Any, path: str | Path) -> tuple["Conversation", int]:
+    def load(cls, assistant: Any, path: str | Path) -> tuple[Conversation, int]:
         """The conversation saved in ``path`` and how many unreadable lines were skipped.
 
         Any line that cannot be read (malformed or deeply nested JSON, a

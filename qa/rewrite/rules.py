@@ -1,207 +1,193 @@
-"""Follow-up questions made self-contained by rules over the earlier turns."""
+"""Follow-up questions made self-contained by rules over the earlier turns.
+
+Extractive readers answer one self-contained question; people ask "And what
+did Lavrov say about it?" or "When did he say that?". ``rewrite_question``
+resolves such a follow-up against the turns in view (``qa.rewrite.discourse``):
+
+* a pronoun takes the most recent, most salient mention that agrees with it:
+  "he"/"she" a person (of that gender when the name tells), "they" a group,
+  an organisation or a plural, "it"/"this"/"that" a thing or organisation,
+  "there" a place, "then" a time, "the company" an organisation; two
+  different pronouns in one question take two different referents;
+* "his/her/its/their N" becomes "X's N";
+* "that N" becomes "the N in PLACE" / "the N about THING"; "say that?" becomes
+  "say that about THING";
+* "What about X?" / "And X?" swaps X for the subject of the last question (or
+  for its "in PLACE" when X is "in Y"); a bare "Why?" after "Who did Z?" asks
+  "Why did ANSWER do Z?";
+* a question that leans on nothing is left as typed, and one whose pronouns
+  find nothing in view keeps them and names the last topic in brackets.
+
+The rewrite is what is retrieved and read, and the Answer shows it
+(``understood_as``) when it differs from what was typed (``same_question``).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from qa.types import Answer
+from qa.rewrite import words as W
+from qa.rewrite.discourse import ANAPHOR, Turn, as_turns, in_view, resolve, subject, turn_mentions
+from qa.rewrite.mentions import PLACE, THING, Mention, names
 
-_QWORDS = {
-    "what", "who", "whom", "whose", "when", "where", "why", "how", "which", "did", "does", "do",
-    "is", "are", "was", "were", "will", "would", "can", "could", "should", "has", "have", "had",
-    "and", "but", "so", "also", "the", "a", "an", "in", "on", "at", "of", "for", "to", "about",
-    "according", "after", "before", "during", "since", "if", "i", "what's", "who's",
-}
-_ENTITY = re.compile(r"\b([A-Z][\w'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’.-]*)*)")
-_PERSON_PRON = re.compile(r"\b(he|she|him|her|his|hers)\b", re.I)
-_THING_PRON = re.compile(r"\b(it|that|this|they|them|those|these)\b", re.I)
-_POSSESSIVE = {"his", "her", "hers", "its", "their"}
-_TOPIC = re.compile(r"\b(?:about|regarding|concerning)\s+((?:the\s+|a\s+|an\s+)?[^?.,;]+)", re.I)
+_ORG_NOUNS = "|".join(sorted(W.ORG_NOUNS))
+_AUX_WH = "|".join(sorted(W.AUX | W.WH))
+_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|there|then)\b"
+                      rf"|\b(that|this)\b(?:\s+([a-z][\w'-]*))?|\bthe\s+({_ORG_NOUNS})\b", re.I)
+_CLASS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f", "it": "it", "its": "it",
+          "that": "it", "this": "it", "they": "pl", "them": "pl", "their": "pl"}
 _WHAT_ABOUT = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??$|^and\s+([^?]+?)\s*\?$", re.I)
-_VERBISH = re.compile(r"\b(what|who|when|where|why|how|which|did|does|do|is|are|was|were|say|said|has|have|had)\b", re.I)
-_SPEECH = {"say", "said", "says", "tell", "told", "mention", "mentioned", "announce", "announced",
-           "claim", "claimed", "suggest", "suggested", "describe", "described", "mean", "meant"}
-_DETERMINER = re.compile(r"\b(that|this|those|these)\s+[a-z]+", re.I)
+_BARE_WH = re.compile(r"^(?:and\s+|so\s+)?(why|when|where|how)\s*\??$", re.I)
 _LEAD = re.compile(r"^(?:and|so|also|then|ok|okay|well)[,\s]+", re.I)
 
 
-def _entities(text: str) -> list[str]:
-    out = []
-    for m in _ENTITY.finditer(text or ""):
-        words = m.group(1).split()
-        while words and words[0].lower() in _QWORDS:
-            words = words[1:]
-        if words:
-            ent = " ".join(words).rstrip(".’'")
-            if ent.lower() not in _QWORDS and len(ent) > 1:
-                out.append(ent)
-    return out
+def _possessive(text: str) -> str:
+    return f"{text}'" if text.endswith("s") and not text.endswith("'s") else f"{text}'s"
 
 
-@dataclass
-class Turn:
-    question: str
-    understood: str
-    answer_text: str
-    answer: Answer | None = None
+class _Binder:
+    """Resolves the pronouns of one question, one referent per pronoun class."""
+
+    def __init__(self, view: list[Turn]):
+        self.view, self.changed = view, False
+        self.bound: dict[str, Mention | None] = {}
+
+    def find(self, pronoun: str) -> Mention | None:
+        cls = _CLASS.get(pronoun.lower(), pronoun.lower())
+        if cls not in self.bound:
+            taken = {m.text for c, m in self.bound.items() if c != cls and m}
+            self.bound[cls] = resolve(pronoun, self.view, taken)
+        return self.bound[cls]
+
+    def thing(self) -> Mention | None:
+        return self.find("that")
+
+    def sub(self, m: re.Match, text: str) -> str:
+        word, demo, after, org_noun = m.group(1), m.group(2), m.group(3), m.group(4)
+        before = text[:m.start()].split()[-1:] or [""]
+        if org_noun:
+            ref = self.find("company")
+            return self._done(ref.text) if ref else m.group(0)
+        if demo:
+            return self._demonstrative(m, demo, after, before[0].lower())
+        low = word.lower()
+        next_word = text[m.end():].split()[:1]
+        possessive = low in ("his", "its", "their") or (low == "her" and next_word and next_word[0][:1].isalpha()
+                                                        and next_word[0].lower() not in W.FUNCTION)
+        ref = self.find(low)
+        if not ref:
+            return word
+        if low == "there":
+            return self._done(ref.text if before[0].lower() in W.PREPS else f"in {ref.text}")
+        return self._done(_possessive(ref.text) if possessive else ref.text)
+
+    def _demonstrative(self, m: re.Match, demo: str, after: str | None, before: str) -> str:
+        if after and (after.lower() in W.FUNCTION or after.lower() in W.VERBS or before in W.SPEECH):
+            return m.group(0)  # "say that the US ...", "that is": not a pronoun
+        if after:
+            place = next((x for x in turn_mentions(self.view[-1]) if x.kind == PLACE), None)
+            thing = self.thing()
+            if place:
+                return self._done(f"the {after} in {place.text}")
+            return self._done(f"the {after} about {thing.text}") if thing else m.group(0)
+        thing = self.thing()
+        if before in W.SPEECH:
+            return self._done(f"{demo} about {thing.text}") if thing else demo
+        return self._done(thing.text) if thing else demo
+
+    def _done(self, text: str) -> str:
+        self.changed = True
+        return text
 
 
-def _turns(history: Any) -> list[Turn]:
-    if hasattr(history, "turns_for_rewrite"):
-        return history.turns_for_rewrite()
-    turns = []
-    for item in history or []:
-        if isinstance(item, Turn):
-            turns.append(item)
-        else:
-            q, a = item
-            text = a.text if isinstance(a, Answer) else str(a or "")
-            understood = (a.understood_as if isinstance(a, Answer) else None) or q
-            turns.append(Turn(q, understood, text, a if isinstance(a, Answer) else None))
-    return turns
+def _substitute(body: str, view: list[Turn]) -> tuple[str, bool]:
+    binder = _Binder(view)
+    out = _PRONOUN.sub(lambda m: binder.sub(m, body), body)
+    return (out[:1].upper() + out[1:] if out else out), binder.changed
 
 
-def _subject(question: str) -> str | None:
-    """The first name in a question (who or what it is about)."""
-    ents = _entities(question)
-    return ents[0] if ents else None
+def _swap(last: str, new: str) -> str:
+    """The last question with its subject (or its "in PLACE") swapped for ``new``."""
+    prep = re.match(r"^(in|at|on|for|from)\s+(.+)$", new, re.I)
+    if prep:
+        old = re.search(rf"\b{prep.group(1)}\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", last)
+        if old:
+            return last[:old.start()] + new + last[old.end():]
+    subj = subject(last)
+    old_text = subj.text if subj and subj.text in last else next((m.text for _, m in names(last)), None)
+    if old_text and old_text in last:
+        return last.replace(old_text, new, 1)
+    return f"{last.rstrip('?')} {new}?"
 
 
-def _topic(question: str) -> str | None:
-    """What the question was about: the phrase after about/on/regarding."""
-    m = _TOPIC.search(question)
+def _base_verb(word: str) -> str:
+    """The base form of a past-tense verb: "resigned" → "resign", "raised" → "raise", "won" → "win"."""
+    low = word.lower()
+    if low in W.IRREGULAR:
+        return W.IRREGULAR[low]
+    if low.endswith("ied"):
+        return low[:-3] + "y"
+    if low.endswith("ed"):
+        stem = low[:-2]
+        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+            return stem[:-1]
+        return stem + "e" if stem.endswith(("s", "c", "v", "z", "u", "at")) else stem
+    return low
+
+
+def _bare_wh(word: str, turns: list[Turn]) -> str | None:
+    """ "Why?" after "Who resigned from X?" (answered Y) → "Why did Y resign from X?"."""
+    last = turns[-1]
+    m = re.match(r"^\s*who\s+(\w+)\s+(.*?)\s*\??$", last.understood, re.I)
+    if not m or not last.answer_text or m.group(1).lower() in W.AUX:
+        return None
+    return f"{word.capitalize()} did {last.answer_text.strip()} {_base_verb(m.group(1))} {m.group(2)}?"
+
+
+def _ellipsis(q: str, turns: list[Turn], view: list[Turn]) -> str | None:
+    bare = _BARE_WH.match(q)
+    if bare:
+        return _bare_wh(bare.group(1), turns)
+    m = _WHAT_ABOUT.match(q)
     if not m:
         return None
-    topic = m.group(1).strip()
-    if _THING_PRON.fullmatch(topic) or _PERSON_PRON.fullmatch(topic):
+    new = (m.group(1) or m.group(2) or "").strip()
+    if m.group(2) and (len(new.split()) > 4 or re.search(rf"\b({_AUX_WH})\b", new, re.I)):
         return None
-    return topic
+    new, _ = _substitute(new, view)
+    new = new if new[:1].isupper() and not new.lower().startswith(("the ", "in ", "at ")) else new[:1].lower() + new[1:]
+    return _swap(turns[-1].understood, new)
 
 
-def _person(turn: Turn) -> str | None:
-    q = turn.understood
-    if re.match(r"^\s*(who|whom|which (?:official|person|minister|leader))\b", q, re.I) and turn.answer_text:
-        return turn.answer_text
-    subj = _subject(q)
-    if subj:
-        return subj
-    ents = _entities(turn.answer_text)
-    return ents[0] if ents else None
-
-
-_NOT_NOUN = {"between", "with", "of", "on", "in", "to", "take", "took", "last", "lasted", "been", "was", "is",
-             "are", "were", "we", "they", "that", "which", "who", "would", "will", "has", "had", "did", "does",
-             "for", "from", "by", "at", "and", "or", "be", "being", "said", "say", "made"}
-
-
-def _noun_phrase(question: str) -> str | None:
-    """The first "the X" or "the X Y" phrase ("the call", "the prisoner exchange")."""
-    for m in re.finditer(r"\bthe\s+([a-z]{3,})(?:\s+([a-z]{3,}))?", question):
-        first, second = m.group(1), m.group(2)
-        if first in _NOT_NOUN:
-            continue
-        if second and second not in _NOT_NOUN and not second.endswith("ed"):
-            return f"the {first} {second}"
-        return f"the {first}"
-    return None
-
-
-def _thing(turns: list[Turn]) -> str | None:
-    """What "it"/"that" most likely points at, looking back from the last turn.
-
-    The topic a question was "about" comes first. After a what/which question
-    the answer is a thing ("the proposal"), so it is the referent; after
-    who/when/where/how/why questions the answer is a person, time, place or
-    reason, so the thing talked about is the question's own noun phrase ("the
-    call"). Turns without either are skipped.
-    """
-    for t in reversed(turns):
-        q = t.understood
-        topic = _topic(q)
-        if topic:
-            return topic
-        short_answer = t.answer_text and len(t.answer_text.split()) <= 16
-        if short_answer and re.match(r"^\s*(what|which)\b(?!\s+(time|day|year|date|month))", q, re.I):
-            return t.answer_text
-        phrase = _noun_phrase(q)
-        if phrase:
-            return phrase
-    return None
+def _context(view: list[Turn]) -> str | None:
+    last = view[-1]
+    short = last.answer_text if last.answer_text and len(last.answer_text.split()) <= 8 else None
+    thing = next((m.text for t in reversed(view) for m in turn_mentions(t) if m.kind == THING), None)
+    parts = [x for x in (short, thing) if x]
+    return ", ".join(dict.fromkeys(parts)) or None
 
 
 def rewrite_question(question: str, history: Any) -> str:
-    """Make a follow-up self-contained; a standalone question is returned as is."""
-    turns = [t for t in _turns(history) if t.understood]
+    """Make a follow-up self-contained; a question that leans on nothing is returned as typed."""
+    turns = [t for t in as_turns(history) if t.understood]
     q = " ".join(question.split())
     if not turns:
         return q
-    last = turns[-1]
-    m = _WHAT_ABOUT.match(q)
-    if m and m.group(2) and (len(m.group(2).split()) > 4 or _VERBISH.search(m.group(2))):
-        m = None
-    if m:
-        new_subject = (m.group(1) or m.group(2) or "").strip()
-        old = _person(last) if not re.match(r"^\s*who", last.understood, re.I) else None
-        old = old or _subject(last.understood)
-        if new_subject and old and old in last.understood:
-            return last.understood.replace(old, new_subject, 1)
-        if new_subject:
-            return f"{last.understood.rstrip('?')} {new_subject}?"
+    view = in_view([*turns, Turn(q, q, "")])[:-1] or turns[-1:]
+    rewritten = _ellipsis(q, turns, view)
+    if rewritten:
+        return rewritten
     body = _LEAD.sub("", q)
-    if body and body[0].islower():
-        body = body[0].upper() + body[1:]
-    person = next((p for p in (_person(t) for t in reversed(turns)) if p), None)
-    topic = _topic(last.understood)
-    thing = _thing(turns)
-
-    def person_sub(m: re.Match) -> str:
-        word = m.group(1)
-        if word.lower() in _POSSESSIVE:
-            return f"{person}'s"
-        return person  # type: ignore[return-value]
-
-    out = body
-    if person and _PERSON_PRON.search(out) and not _mentions(out, person):
-        out = _PERSON_PRON.sub(person_sub, out)
-    if _THING_PRON.search(out):
-        out = _replace_thing_pronoun(out, thing, topic)
-    unresolved = _DETERMINER.search(out) or _THING_PRON.search(out) or re.search(r"\b(so|there|then)\b", out, re.I)
-    if out == body and (unresolved or (not _entities(body) and len(body.split()) <= 3)):
-        # "When was that meeting?", "Why?": keep the last turn in view for retrieval.
-        context = last.answer_text if last.answer_text and len(last.answer_text.split()) <= 8 else None
-        context = " ".join(x for x in (context or person, thing if thing != context else None) if x)
-        if context and not _mentions(out, context):
-            out = f"{body.rstrip('?')} ({context})?"
+    body = body[:1].upper() + body[1:]
+    out, changed = _substitute(body, view)
+    leaning = ANAPHOR.search(body) or (len(body.split()) <= 2 and not names(body))
+    if not changed and leaning:
+        context = _context(view)
+        if context and context.lower() not in out.lower():
+            out = f"{out.rstrip('?')} ({context})?"
     return out
-
-
-def _mentions(text: str, name: str) -> bool:
-    return any(part.lower() in text.lower() for part in name.split() if len(part) > 2)
-
-
-def _replace_thing_pronoun(text: str, thing: str | None, topic: str | None) -> str:
-    """Replace the first "it/that/this/them" that stands for a thing.
-
-    "that" before a clause ("say that the US...") or a noun ("that meeting")
-    is not a pronoun and stays; after a speech verb ("when did he say that?")
-    the statement is kept and the topic added.
-    """
-    def repl(m: re.Match) -> str:
-        word = m.group(1).lower()
-        after = text[m.end():].lstrip()
-        if word in ("that", "this", "these", "those") and after[:1].isalpha():
-            return m.group(0)
-        if word in ("they", "them", "these", "those") and not topic:
-            return m.group(0)
-        before = text[: m.start()].split()
-        if before and before[-1].lower() in _SPEECH:
-            return f"{m.group(1)} about {topic}" if topic else m.group(0)
-        return thing or m.group(0)
-
-    return _THING_PRON.sub(repl, text, count=1)
-
 
 
 def rewrite_all(questions: Sequence[str], answers: Sequence[str]) -> list[str]:
