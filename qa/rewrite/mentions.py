@@ -110,6 +110,8 @@ def _np_end(tokens: list[str], i: int) -> int:
         if j > i and low.endswith("ed") and not w[0].isupper():
             break
         j += 1
+        if w.islower() and (low in W.PEOPLE_PLURALS or (low.endswith(W.PEOPLE_SUFFIXES) and len(low) > 5)):
+            break  # "the farmers block ...": what follows a plural of people is its verb
     return j
 
 
