@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Callable, Iterable
 
@@ -68,7 +68,7 @@ class TimeQuery:
 
 def question_time(question: str, *, filters: Filters | None, as_of: str | None,
                   newest: Callable[[], str | None]) -> tuple[TimeQuery | None, Filters | None]:
-    """The question's time words and the filters narrowed to them.
+    """The question's time words (its window: the dates searched) and the filters narrowed to them.
 
     Relative words are read against ``as_of`` when given (and nothing
     after it is searched), else against ``newest()``, the newest article
@@ -88,7 +88,8 @@ def question_time(question: str, *, filters: Filters | None, as_of: str | None,
         lo, hi = base.date_from, min(filter(None, (base.date_to, as_of)), default=None)
         if lo and hi and lo > hi:
             hi = base.date_to
-    return query, Filters(date_from=lo, date_to=hi, sections=base.sections)
+    filters = Filters(date_from=lo, date_to=hi, sections=base.sections)
+    return replace(query, date_from=filters.date_from, date_to=filters.date_to), filters
 
 
 def _valid_day(text: str | None) -> str | None:

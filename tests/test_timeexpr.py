@@ -108,7 +108,7 @@ def test_as_of_moves_the_anchor_and_caps_the_search():
                          newest=lambda: ANCHOR)
     assert q.anchor == "2022-07-31" and (f.date_from, f.date_to) == ("2022-07-29", "2022-07-31")
     q, f = question_time("What is the latest offer?", filters=None, as_of="2022-07", newest=lambda: ANCHOR)
-    assert q.order is Order.NEWEST and f.date_to == "2022-07-31" and f.date_from is None
+    assert q.order is Order.NEWEST and f.date_to == q.date_to == "2022-07-31" and f.date_from is None
     q, f = question_time("Who leads the union?", filters=None, as_of="2022-07-28", newest=lambda: ANCHOR)
     assert not q.found and f.date_to == "2022-07-28"
     assert q.scope().anchor == "2022-07-28"
