@@ -41,3 +41,27 @@ def test_serve_without_the_extra_names_the_install():
         assert r.returncode == 2, r.stderr
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and "pip install 'newsdesk[server]'" in lines[0], r.stderr
+
+
+def test_serve_reads_the_api_key_from_the_environment_and_reports_a_missing_index(tmp_path, monkeypatch):
+    import time
+
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from tui.cli import main
+
+    served = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(app=app, **kw))
+    monkeypatch.setenv("NEWSDESK_API_KEY", "from-env")
+    assert main(["serve", "--index", str(tmp_path / "no-index"), "--port", "8123"]) == 0
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    with TestClient(served["app"]) as client:
+        deadline = time.monotonic() + 60
+        while (health := client.get("/v1/health")).json()["status"] == "loading":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert health.status_code == 503 and "no index in" in health.json()["error"]["message"]
+        assert client.get("/v1/stats").status_code == 401
+        r = client.get("/v1/stats", headers={"Authorization": "Bearer from-env"})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "startup_failed"
