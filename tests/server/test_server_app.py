@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from conftest import RecordingAssistant, wait_ready
@@ -137,9 +138,13 @@ def test_concurrent_requests_share_engine_calls(make_client):
     questions = [QUESTION, "how hot was it?", "Who did Blinken speak with?", "what about Bout?"] * 3
     with ThreadPoolExecutor(len(questions)) as pool:
         futures = [pool.submit(client.post, "/v1/ask", json={"question": q}) for q in questions]
-        while len(engine.asked) < 1:  # the first request holds the engine thread at the gate
-            threading.Event().wait(0.01)
-        threading.Event().wait(0.3)
+        worker = client.app.state.worker
+        deadline = time.monotonic() + 30
+        # The first engine call waits at the gate until every other request is queued behind it.
+        while not (engine.asked and worker.report()["queued"] + sum(len(qs) for _, qs, _ in engine.calls)
+                   == len(questions)):
+            assert time.monotonic() < deadline, "the requests never queued up"
+            time.sleep(0.01)
         gate.set()
         replies = [f.result() for f in futures]
     assert all(r.status_code == 200 for r in replies)
