@@ -8,7 +8,8 @@ story (``qa.dedup``) answer once, and the answer lists the other copies.
 
 from __future__ import annotations
 
-from typing import Mapping
+from dataclasses import replace
+from typing import Callable, Mapping
 
 from qa.dedup import copies_of, one_per_group
 from qa.preprocessors.sentences import sentence_at
@@ -26,13 +27,14 @@ def build_answer(
     retrieved: list[RetrievedPassage],
     predictions: list[ContextPrediction],
     articles: dict[str, Article],
-    confidence,
+    confidence: Callable[[float], float],
     threshold: float,
+    *,
     max_alternatives: int = 5,
     groups: Mapping[str, str] | None = None,
     order: Order | str | None = None,
 ) -> Answer:
-    """One Answer from the reader's spans.
+    """One Answer from the reader's spans; ``retrieved`` is left as it was (copies carry the reader score).
 
     When several articles answer, ``qa.readers.timeline`` picks the one to
     show (newest among the well supported, or as ``order`` asks) and lists
@@ -40,28 +42,29 @@ def build_answer(
     """
     top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
     merged: dict[tuple[str, int, int], AnswerSpan] = {}
+    read: list[RetrievedPassage] = []
     for rp, pred in zip(retrieved, predictions):
         p = rp.passage
         art = articles[p.article_id]
-        rnorm = rp.score / top_retrieval
         best_here = 0.0
         for c in pred.candidates:
             start, end = p.start + c.start, p.start + c.end
             conf = confidence(c.margin)
             best_here = max(best_here, conf)
-            span = AnswerSpan(art.text[start:end], conf, start, end, ArticleRef.of(art), p.id,
-                              c.margin, rnorm)
+            span = AnswerSpan(text=art.text[start:end], confidence=conf, start=start, end=end,
+                              article=ArticleRef.of(art), passage_id=p.id, reader_margin=c.margin,
+                              retrieval_score=rp.score / top_retrieval)
             key = (art.id, start, end)
             old = merged.get(key)
             if old is None or _final(span) > _final(old):
                 merged[key] = span
-        rp.reader_score = best_here
-    ranked = sorted(merged.values(), key=lambda s: -_final(s))
-    ranked = _drop_nested_duplicates(ranked)
+        read.append(replace(rp, reader_score=best_here))
+    read.extend(retrieved[len(read):])
+    ranked = _drop_nested_duplicates(sorted(merged.values(), key=lambda s: -_final(s)))
     ranked = one_per_group(ranked, groups=groups or {})  # wire copies answer once
     if not ranked or ranked[0].confidence < threshold:
-        return Answer(question, "", ranked[0].confidence if ranked else 0.0, None, None, None, "", None,
-                      ranked[:max_alternatives], retrieved)
+        return Answer(question=question, confidence=ranked[0].confidence if ranked else 0.0,
+                      alternatives=ranked[:max_alternatives], passages=read)
     timeline = place_in_time(ranked=ranked, threshold=threshold, order=order, question=question,
                              sentence_of=lambda span: _sentence_parts(span, articles),
                              text_of=lambda span: articles[span.article.id].text)
@@ -70,7 +73,7 @@ def build_answer(
     s0, s1 = sentence_at(art.text, best.start, best.end)
     return Answer(question=question, text=best.text, confidence=timeline.confidence, article=best.article,
                   start=best.start, end=best.end, sentence=art.text[s0:s1], sentence_start=s0,
-                  alternatives=[s for s in ranked if s is not best][:max_alternatives], passages=retrieved,
+                  alternatives=[s for s in ranked if s is not best][:max_alternatives], passages=read,
                   timeline=timeline.entries,
                   resolved_date=resolve_day(best.text, article_date=best.article.date, before=art.text[s0:best.start]),
                   copies=copies_of(best.article.id, groups=groups or {}, articles=articles))

@@ -31,6 +31,7 @@ from typing import Iterator
 
 import numpy as np
 
+from qa.quiet import quiet_third_party
 from qa.errors import IndexError_, IndexLockedError, NewsdeskError
 from qa.store import integrity
 from qa.store.integrity import Verification
@@ -40,6 +41,9 @@ FORMAT_VERSION = 1
 #: Above this many passages an approximate (HNSW) index is built by default.
 APPROXIMATE_THRESHOLD = 200_000
 REBUILD_HINT = "run `newsdesk index --rebuild PATH... --index {dir}` to rebuild it"
+
+#: Article fields as stored in the metadata table, in column order.
+ARTICLE_COLUMNS = ("id", "title", "text", "date", "section", "url", "path")
 
 
 @dataclass
@@ -115,6 +119,7 @@ def build_bm25(passages: list[Passage]):
     """BM25 over the passages; an empty index or stop words only still give a valid (silent) index."""
     import bm25s
 
+    quiet_third_party()
     retriever = bm25s.BM25()
     texts = [p.text for p in passages] or [""]
     tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
@@ -221,13 +226,13 @@ class IndexStore:
                 if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     raise sqlite3.DatabaseError("quick_check failed")
                 articles = {}
-                for row in con.execute("SELECT id,title,text,date,section,url,path FROM articles"):
-                    articles[row[0]] = Article(*row)
+                for row in con.execute(f"SELECT {','.join(ARTICLE_COLUMNS)} FROM articles"):
+                    articles[row[0]] = Article(**dict(zip(ARTICLE_COLUMNS, row)))
                 passages = []
                 for pid, aid, s, e in con.execute(
                     "SELECT id,article_id,start,end FROM passages ORDER BY row"
                 ):
-                    passages.append(Passage(pid, aid, s, e, articles[aid].text[s:e]))
+                    passages.append(Passage(id=pid, article_id=aid, start=s, end=e, text=articles[aid].text[s:e]))
                 groups = {}
                 if con.execute("SELECT 1 FROM sqlite_master WHERE name='wire_groups'").fetchone():
                     groups = dict(con.execute("SELECT article_id, group_id FROM wire_groups"))
@@ -256,6 +261,7 @@ class IndexStore:
     def _read_bm25(self, gen: Path, passages: list[Passage], *, damaged: bool):
         import bm25s
 
+        quiet_third_party()
         try:
             if damaged:
                 raise RuntimeError("checksum mismatch")
