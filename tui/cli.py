@@ -302,8 +302,26 @@ def _batch(text: str) -> int:
     return value
 
 
+def _replicas(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise ValueError(f"replicas must be a whole number from 1 to 256, not {text[:40]!r}")
+    return value
+
+
 def cmd_serve(args) -> int:
     """Serve the HTTP API (``qa.server``); FastAPI and uvicorn are imported only here."""
+    if getattr(args, "ray", None):  # the same app as Ray Serve replicas (qa.distributed.serving)
+        from qa.distributed.serving import serve_on_ray
+
+        return serve_on_ray(address=args.ray, replicas=args.replicas,
+                            index_dir=Path(args.index) if args.index else default_index_dir(),
+                            engine_kwargs=_assistant_kwargs(args),
+                            api_key=args.api_key or os.environ.get("NEWSDESK_API_KEY") or None,
+                            max_batch=args.batch, host=args.host, port=args.port)
     try:
         import uvicorn
 
@@ -399,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
     sv.add_argument("--batch", type=_checked(_batch), default=8,
                     help="most concurrent questions answered in one engine call (1: no batching)")
+    sv.add_argument("--ray", metavar="ADDRESS",
+                    help="run as Ray Serve replicas on a cluster: local, auto or host:port (needs the cluster extra)")
+    sv.add_argument("--replicas", type=_checked(_replicas), default=1,
+                    help="with --ray: replicas, each holding the models and the index (default 1)")
     sv.set_defaults(func=cmd_serve)
     return p
 
