@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any
 
-from tui.render import answer_range, article_title, confidence_label, one_line, snippet, visible
+from tui.render import (
+    answer_range,
+    closest_passages,
+    confidence_label,
+    no_match_line,
+    one_line,
+    snippet,
+    understood_as,
+    visible,
+)
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -38,7 +48,7 @@ def resolve_export_path(typed: str | None) -> Path:
     return path
 
 
-def conversation_markdown(turns: Iterable[tuple[str, object, Mapping[str, object]]],
+def conversation_markdown(turns: Iterable[tuple[str, Any, Mapping[str, object]]],
                           index: str | None = None) -> str:
     """``turns`` are (question, Answer, articles-by-id)."""
     out = ["# Newsdesk conversation", ""]
@@ -46,8 +56,9 @@ def conversation_markdown(turns: Iterable[tuple[str, object, Mapping[str, object
         out += [f"Index: `{one_line(index)}`", ""]
     for question, answer, articles in turns:
         out += [f"## {md(question)}", ""]
-        if answer.understood_as:
-            out += [f"*Understood as: {md(answer.understood_as)}*", ""]
+        rewritten = understood_as(answer)
+        if rewritten:
+            out += [f"*Understood as: {md(rewritten)}*", ""]
         if answer.found:
             out += [f"**{md(answer.text)}**", ""]
             sentence = answer.sentence or ""
@@ -69,10 +80,11 @@ def conversation_markdown(turns: Iterable[tuple[str, object, Mapping[str, object
             out += [f"Confidence: {confidence_label(answer.confidence)}", ""]
         else:
             out += ["I found no answer in the articles.", ""]
-            if answer.passages:
+            if not answer.passages:
+                out += [md(no_match_line(answer)), ""]
+            else:
                 out += ["Closest passages:", ""]
-                for rp in answer.passages[:3]:
-                    title = md(article_title(rp.passage.article_id, articles))
-                    out.append(f"- *{title}*: {md(snippet(rp.passage.text, 200))}")
+                for title, texts in closest_passages(answer, articles):
+                    out.append(f"- *{md(title)}*: " + " … ".join(md(snippet(text, 200)) for text in texts))
                 out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -1,70 +1,82 @@
-"""Messages that background workers post back to the app (``post_message`` is thread-safe)."""
+"""Messages that background workers post back to the app (``post_message`` is thread-safe).
+
+Workers never touch widgets: they run engine calls in a thread and report
+with one of these, and the app's handlers change the screen on the UI thread.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
 
+from qa.contract import Engine, EngineConversation
+from qa.types import Answer, Article
 
+if TYPE_CHECKING:
+    from tui.widgets.answer_card import AnswerCard
+
+#: A restored turn: (question, Answer, the articles it cites by id).
+RestoredTurn = tuple[str, Answer, Mapping[str, Article]]
+
+
+@dataclass
 class StatusChanged(Message):
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
+    """What the engine is doing now, for the status line."""
+
+    text: str
 
 
+@dataclass
 class AssistantReady(Message):
-    """An assistant is loaded (at start, after switching index, or after a first index)."""
+    """An engine is loaded (at start, after switching index, or after a first index)."""
 
-    def __init__(self, assistant: Any, conversation: Any, restored: list, stats: dict,
-                 fresh: bool, warning: str | None = None) -> None:
-        super().__init__()
-        self.assistant = assistant
-        self.conversation = conversation
-        self.restored = restored  # [(question, Answer, articles-by-id)]
-        self.stats = stats
-        self.fresh = fresh  # True: clear the transcript (another index)
-        self.warning = warning
+    assistant: Engine
+    conversation: EngineConversation
+    restored: list[RestoredTurn]
+    stats: dict[str, Any]
+    #: True: another index than before, so the transcript is cleared.
+    fresh: bool
+    warning: str | None = None
+    #: Example questions to offer on a first start (empty when the conversation has turns).
+    suggestions: list[str] = field(default_factory=list)
 
 
+@dataclass
 class AnswerReady(Message):
-    def __init__(self, card: Any, answer: Any, articles: dict) -> None:
-        super().__init__()
-        self.card = card
-        self.answer = answer
-        self.articles = articles
+    card: AnswerCard
+    answer: Answer
+    articles: Mapping[str, Article]
 
 
+@dataclass
 class IndexFinished(Message):
-    def __init__(self, path: str, report: Any, stats: dict) -> None:
-        super().__init__()
-        self.path = path
-        self.report = report
-        self.stats = stats
+    path: str
+    report: Any
+    stats: dict[str, Any]
 
 
+@dataclass
 class EngineFailed(Message):
     """An engine call raised; ``job`` is what was running ("load", "ask", "index", "switch")."""
 
-    def __init__(self, job: str, error: str, card: Any = None) -> None:
-        super().__init__()
-        self.job = job
-        self.error = error
-        self.card = card
+    job: str
+    error: str
+    card: AnswerCard | None = None
 
 
+@dataclass
 class Fetched(Message):
     """A quick lookup finished: call ``then(result)`` on the UI thread."""
 
-    def __init__(self, then: Callable[[Any], None], result: Any) -> None:
-        super().__init__()
-        self.then = then
-        self.result = result
+    then: Callable[[Any], None]
+    result: Any
 
 
+@dataclass
 class Notice(Message):
-    def __init__(self, text: str, severity: SeverityLevel = "information") -> None:
-        super().__init__()
-        self.text = text
-        self.severity = severity
+    text: str
+    severity: SeverityLevel = "information"

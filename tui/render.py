@@ -10,9 +10,12 @@ highlighting.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from textual.content import Content
+
+from qa.rewrite import same_question
 
 #: Style of the answer words (theme variables resolve in dark and light themes).
 ANSWER_STYLE = "bold $text-warning on $warning-muted"
@@ -53,23 +56,39 @@ def one_line(text: str | None, limit: int | None = None) -> str:
     return s
 
 
+#: Cut-offs of the confidence labels, in whole percent as shown beside the label.
+#: The reader's confidence is calibrated (0.8 is right about 80% of the time), so
+#: "high" starts where answers are right three times in four and "low" below
+#: where they are wrong more often than right. The label is decided on the shown
+#: percentage, so 75% always reads "high", whatever the digits behind it.
+HIGH_FROM = 75
+MEDIUM_FROM = 45
+
+
+def confidence_percent(confidence: float) -> int:
+    """The whole percentage shown for ``confidence`` (clamped to 0..100)."""
+    return round(min(max(confidence, 0.0), 1.0) * 100)
+
+
 def confidence_words(confidence: float) -> str:
-    if confidence >= 0.75:
+    """The one rule for confidence labels: "high", "medium" or "low" (see ``HIGH_FROM``)."""
+    percent = confidence_percent(confidence)
+    if percent >= HIGH_FROM:
         return "high"
-    if confidence >= 0.45:
+    if percent >= MEDIUM_FROM:
         return "medium"
     return "low"
 
 
 def confidence_bar(confidence: float, cells: int = 5) -> str:
-    c = min(max(confidence, 0.0), 1.0)
-    filled = min(cells, max(1 if c > 0 else 0, round(c * cells)))
+    percent = confidence_percent(confidence)
+    filled = min(cells, max(1 if percent > 0 else 0, round(percent * cells / 100)))
     return "▮" * filled + "▯" * (cells - filled)
 
 
 def confidence_label(confidence: float) -> str:
-    """E.g. ``high ▮▮▮▮▯ 82%``."""
-    return f"{confidence_words(confidence)} {confidence_bar(confidence)} {round(confidence * 100)}%"
+    """E.g. ``high ▮▮▮▮▯ 82%``: label, bar and number all from the same shown percentage."""
+    return f"{confidence_words(confidence)} {confidence_bar(confidence)} {confidence_percent(confidence)}%"
 
 
 def citation(title: str | None, date: str | None = None, section: str | None = None) -> str:
@@ -121,3 +140,60 @@ def article_title(article_id: str, articles: Mapping[str, object]) -> str:
 
 def snippet(text: str, limit: int = 140) -> str:
     return one_line(text, limit)
+
+
+def without_headline(text: str, title: str | None) -> str:
+    """``text`` less a first line that is its article's headline.
+
+    Converters put the headline at the top of an article's text, so the first
+    passage (and the article view) would otherwise show it twice: once as the
+    title and again as the first words.
+    """
+    first, _, rest = text.lstrip().partition("\n")
+    if rest.strip() and is_headline(first, title):
+        return rest.lstrip()
+    return text
+
+
+def is_headline(line: str, title: str | None) -> bool:
+    """Whether one line of an article is its headline (possibly cut at 200 characters in ``title``)."""
+    head, text = one_line(title).rstrip("…").strip(), one_line(line)
+    return bool(head) and (text == head or (one_line(title).endswith("…") and text.startswith(head)))
+
+
+def understood_as(answer: Any) -> str | None:
+    """The rewritten question, only when it says something else than what was typed.
+
+    Case, spacing and punctuation do not count: "who is he?" understood as
+    "Who is he?" tells a person nothing.
+    """
+    rewritten = getattr(answer, "understood_as", None)
+    if not rewritten or same_question(rewritten, answer.question or ""):
+        return None
+    return rewritten
+
+
+def closest_passages(answer: Any, articles: Mapping[str, object], limit: int = 3) -> list[tuple[str, list[str]]]:
+    """The first ``limit`` passages of a no-answer, grouped by article: (headline, [passage texts]).
+
+    Each headline is shown once, and a passage that starts with its own
+    article's headline is shown without it.
+    """
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for rp in answer.passages[:limit]:
+        article_id = rp.passage.article_id
+        title = article_title(article_id, articles)
+        text = without_headline(rp.passage.text, getattr(articles.get(article_id), "title", None) or title)
+        groups.setdefault(article_id, (title, []))[1].append(text)
+    return list(groups.values())
+
+
+def no_match_line(answer: Any) -> str:
+    """Why a no-answer has no passages to show: no article passed the question's filters."""
+    scope = getattr(answer, "time", None)
+    if scope is not None and (scope.date_from or scope.date_to):
+        if scope.date_from == scope.date_to:
+            return f"No article is dated {scope.date_from}, the day the question asks about."
+        return (f"No article is dated between {scope.date_from or 'the first article'} and "
+                f"{scope.date_to or 'the last'}, the days the question asks about.")
+    return "No indexed article matches the question's filters, so there are no passages to show."

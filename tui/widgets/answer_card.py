@@ -14,11 +14,13 @@ from qa.timeexpr import scope_line
 from tui.render import (
     MUTED_STYLE,
     answer_in_sentence,
-    article_title,
     citation,
+    closest_passages,
     confidence_label,
+    no_match_line,
     one_line,
     snippet,
+    understood_as,
 )
 
 NO_ANSWER = "I found no answer in the articles."
@@ -66,8 +68,9 @@ class AnswerCard(Static):
     @staticmethod
     def render_answer(answer, articles: Mapping[str, object]) -> Content:
         lines: list[Content] = []
-        if answer.understood_as:
-            lines.append(Content.assemble(("Understood as: ", MUTED_STYLE), (one_line(answer.understood_as), "italic")))
+        rewritten = understood_as(answer)  # only when it differs from what was typed
+        if rewritten:
+            lines.append(Content.assemble(("Understood as: ", MUTED_STYLE), (one_line(rewritten), "italic")))
         if answer.time is not None:  # time words narrowed or ordered the search
             lines.append(Content.assemble(("When: ", MUTED_STYLE), (one_line(scope_line(answer.time)), MUTED_STYLE)))
         if answer.found:
@@ -83,13 +86,13 @@ class AnswerCard(Static):
             lines.append(Content.styled(confidence_label(answer.confidence), MUTED_STYLE))
         else:
             lines.append(Content.styled(NO_ANSWER, "bold"))
-            if answer.passages:
+            if not answer.passages:  # nothing passed the filters: say so rather than list nothing
+                lines.append(Content.styled(no_match_line(answer), MUTED_STYLE))
+            else:
                 lines.append(Content.styled("Closest passages:", MUTED_STYLE))
-            for rp in answer.passages[:CLOSEST]:
-                lines.append(Content.assemble(
-                    "• ", (article_title(rp.passage.article_id, articles), "$text-primary"),
-                    ("\n" + snippet(rp.passage.text, 120), "italic"),
-                ))
+            for title, texts in closest_passages(answer, articles, CLOSEST):  # each headline once
+                lines.append(Content.assemble("• ", (title, "$text-primary")))
+                lines.extend(Content.styled(snippet(text, 120), "italic") for text in texts)
         return Content("\n").join(lines)
 
     def on_click(self) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.render import ANSWER_STYLE, MUTED_STYLE, PASSAGE_STYLE, highlighted, one_line
+from tui.render import ANSWER_STYLE, MUTED_STYLE, PASSAGE_STYLE, highlighted, is_headline, one_line
 
 
 def paragraphs(text: str) -> list[tuple[int, str]]:
@@ -29,7 +31,7 @@ class Paragraph(Static):
 class ArticleScreen(Screen):
     """Shows ``article``; ``answer_span`` and ``passage_span`` are (start, end) in its text."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "app.pop_screen", "Back"),
         Binding("home", "scroll('home')", "Top", show=False),
         Binding("end", "scroll('end')", "Bottom", show=False),
@@ -48,12 +50,14 @@ class ArticleScreen(Screen):
         meta = " · ".join(one_line(x) for x in (a.date, a.section, a.url or a.path) if x)
         yield Static(Content.styled(meta, MUTED_STYLE), id="article-meta")
         with VerticalScroll(id="article-body"):
-            for offset, line in paragraphs(a.text or ""):
+            for number, (offset, line) in enumerate(paragraphs(a.text or "")):
                 ranges = []
                 end = offset + len(line)
                 for span, style in ((self.passage_span, PASSAGE_STYLE), (self.answer_span, ANSWER_STYLE)):
                     if span and span[0] < end and span[1] > offset:
                         ranges.append((span[0] - offset, span[1] - offset, style))
+                if number == 0 and not ranges and is_headline(line, a.title):
+                    continue  # the text opens with the headline, already shown above it
                 para = Paragraph(highlighted(line, ranges))
                 if ranges:
                     para.add_class("-marked")

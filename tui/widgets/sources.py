@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
@@ -50,7 +52,8 @@ def describe_passage(number: int, answer, retrieved, articles) -> Content:
 class SourcesPanel(Vertical):
     """Shows the passages of the selected answer card; Enter opens one."""
 
-    BINDINGS = [Binding("escape", "leave", "Back to question", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Back to question", show=False,
+                        tooltip="back: to the question box, or out of a screen")]
 
     class OpenPassage(Message):
         """Open the article of ``retrieved`` for ``card``'s answer."""

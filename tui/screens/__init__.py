@@ -1,0 +1,1 @@
+"""The chat's screens: the main chat screen (pushed first, never popped)."""
