@@ -340,8 +340,15 @@ def cmd_serve(args) -> int:
     return 0
 
 
+#: Shown under ``newsdesk --help``: the two commands a first run needs.
+QUICK_START = """quick start:
+  newsdesk chat                          ask about the bundled articles (F1 lists the keys)
+  newsdesk index FOLDER; newsdesk chat   index your own articles, then ask about them"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="newsdesk", description="Exact, cited answers from news articles.")
+    p = Parser(prog="newsdesk", description="Exact, cited answers from news articles.",
+               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=QUICK_START)
     p.add_argument("--verbose", "-v", action="store_true")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
