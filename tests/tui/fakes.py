@@ -13,12 +13,14 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from qa.conversation import Conversation, rewrite_question
+from qa.conversation import Conversation
 from qa.errors import IndexError_, NewsdeskError
+from qa.rewrite import rewrite_question
 from qa.types import Answer, AnswerSpan, Article, ArticleRef, Passage, RetrievedPassage
 
 BLINKEN = Article(
@@ -111,7 +113,7 @@ class FakeAssistant:
 
     # -- construction -----------------------------------------------------------
     @classmethod
-    def open(cls, index_dir: str | Path) -> "FakeAssistant":
+    def open(cls, index_dir: str | Path) -> FakeAssistant:
         folder = Path(index_dir)
         if not folder.is_dir():
             raise IndexError_(f"no index in {index_dir}")
@@ -121,7 +123,7 @@ class FakeAssistant:
 
     @classmethod
     def from_paths(cls, paths: Sequence[str | Path], index_dir: str | Path | None = None,
-                   progress: Callable[[int, int, str], None] | None = None) -> "FakeAssistant":
+                   progress: Callable[[int, int, str], None] | None = None) -> FakeAssistant:
         assistant = cls(articles=(), index_dir=index_dir or "/fake/new-index")
         assistant.index(paths, progress=progress)
         return assistant
@@ -135,7 +137,7 @@ class FakeAssistant:
         return self.warmed
 
     def ask_many(self, questions: Iterable[str], *, top_k: int | None = None, threshold: float | None = None,
-                 filters: Any = None) -> Iterable[Answer]:
+                 filters: Any = None, batch: int = 8) -> Iterable[Answer]:
         return [self.ask(q, top_k=top_k, threshold=threshold, filters=filters) for q in questions]
 
     def add(self, paths: Sequence[str | Path], *,
@@ -207,7 +209,7 @@ class FakeAssistant:
         return [RetrievedPassage(passage=p, score=round(s, 3), rank=r, dense_rank=r, sparse_rank=r) for r, (s, p) in enumerate(scored[:k], 1)]
 
     def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
-            filters: Any = None, history: Any = None) -> Answer:
+            filters: Any = None, history: Any = None, as_of: str | None = None) -> Answer:
         self.asked.append(question)
         if self.gate is not None:
             self.gate.wait(timeout=20)
