@@ -17,10 +17,13 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, cast
 
 from tui.app import NewsdeskApp, plural
 from tui.messages import EngineFailed, IndexFinished
+
+if TYPE_CHECKING:
+    from qa.assistant import Assistant
 
 #: Seconds between the app's checks for a watcher waiting for the engine or a finished batch.
 TICK_S = 0.1
@@ -81,7 +84,8 @@ class WatchingApp(NewsdeskApp):
         from qa.watch import QUIET_S, Watcher
 
         try:
-            self.watcher = Watcher(self.assistant, self.watch_folders, on_batch=self._watch_on_batch,
+            # The watcher indexes with remove_missing= and reads the index data: a full Assistant, not any Engine.
+            self.watcher = Watcher(cast("Assistant", self.assistant), self.watch_folders, on_batch=self._watch_on_batch,
                                    gate=self._watch_gate, quiet_s=self.watch_quiet_s or QUIET_S).start()
         except (OSError, ValueError) as exc:
             self.watcher = False  # not again
@@ -125,7 +129,7 @@ class WatchingApp(NewsdeskApp):
 
     def _watch_on_batch(self, batch: Any) -> None:
         stats = None
-        if not batch.error:
+        if not batch.error and self.assistant is not None:
             with contextlib.suppress(Exception):
                 stats = self.assistant.stats()
         self._watch_batch = (batch, stats)

@@ -219,3 +219,14 @@ async def test_log_lines_never_write_over_the_chat():
 def test_the_chat_screen_is_the_apps_first_screen():
     app = NewsdeskApp(lambda: FakeAssistant())
     assert isinstance(app.get_default_screen(), ChatScreen)
+
+
+async def test_escape_leaves_the_sources_panel_for_the_question_box(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Who is the US Secretary of State?")
+        await pilot.press("f2")
+        assert app.focused is not app.question_input
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is app.question_input

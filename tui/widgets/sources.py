@@ -99,5 +99,5 @@ class SourcesPanel(Vertical):
         if self.card is not None and self.card.answer is not None:
             self.post_message(self.OpenPassage(self.card, self.card.answer.passages[event.option_index]))
 
-    def action_leave(self) -> None:
-        self.app.action_focus_question()
+    async def action_leave(self) -> None:
+        await self.app.run_action("focus_question")
