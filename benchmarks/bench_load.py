@@ -51,19 +51,24 @@ def main() -> int:
     p.add_argument("--questions", type=int, default=10_000)
     p.add_argument("--warmup", type=int, default=500)
     p.add_argument("--every", type=int, default=250)
+    p.add_argument("--batch", type=int, default=8, help="questions per ask_many batch (one reader pass)")
     common.add_reader_arg(p)
+    common.add_precision_arg(p)
     args = p.parse_args()
     from qa import Assistant
 
+    print(common.cpu_line())
+
     reader = common.use_reader_arg(args)
     with tempfile.TemporaryDirectory(prefix="newsdesk-load-") as tmp:
-        assistant = Assistant.from_paths([common.SEEDS], index_dir=Path(tmp) / "index", reader=reader)
+        assistant = Assistant.from_paths([common.SEEDS], index_dir=Path(tmp) / "index", reader=reader,
+                                          precision=args.precision)
         assistant.warm_up()
         samples: list[tuple[int, float]] = []
         answered = 0
         t0 = time.perf_counter()
         t_warm = None
-        for i, answer in enumerate(assistant.ask_many(question_stream(args.questions)), start=1):
+        for i, answer in enumerate(assistant.ask_many(question_stream(args.questions), batch=args.batch), start=1):
             answered += bool(answer.found)
             if i == args.warmup:
                 gc.collect()
@@ -79,7 +84,8 @@ def main() -> int:
     second_half = [s for s in samples if s[0] > args.questions // 2]
     growth_second_half = 1000 * slope(second_half)
     result = {
-        "reader": reader, "questions": args.questions, "warmup": args.warmup,
+        "reader": reader, "questions": args.questions, "warmup": args.warmup, "batch": args.batch,
+        "precision": assistant.precision_report(),
         "seconds": total, "questions_per_s": (args.questions - args.warmup) / (time.perf_counter() - t_warm)
         if t_warm else None,
         "answered": answered, "rss_after_warmup_mb": after, "rss_end_mb": samples[-1][1] if samples else None,

@@ -31,9 +31,12 @@ class CachedReader:
         self._reader = reader
         self._cache: dict = {}
         self.reads = 0
+        #: (question, passage) pairs asked for, read or cached: what the stop rule saves.
+        self.pairs = 0
 
     def predict(self, questions, contexts):
         keys = list(zip(questions, contexts))
+        self.pairs += len(keys)
         missing = [k for k in dict.fromkeys(keys) if k not in self._cache]
         if missing:
             preds = self._reader.predict([q for q, _ in missing], [c for _, c in missing])
@@ -52,17 +55,22 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--modes", nargs="+", default=["dense", "bm25", "hybrid"])
     p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--full-reading-too", action="store_true",
+                   help="score each mode again reading all top-k passages (no early stop), for comparison")
     common.add_reader_arg(p)
+    common.add_precision_arg(p)
     args = p.parse_args()
     reader_path = common.use_reader_arg(args)
+    print(common.cpu_line())
 
     from qa.evaluation.gold import load_gold, select
     from qa.evaluation.runner import evaluate, retrieval_metrics
+    from qa.readers.staged import FULL_READING, StopRule
 
     common.require(common.SQUAD_DEV, "SQuAD v1.1 dev")
     items = load_gold(common.SQUAD_DEV)
     t0 = time.perf_counter()
-    a = common.squad_dev_assistant(items, top_k=args.top_k, reader=reader_path)
+    a = common.squad_dev_assistant(items, top_k=args.top_k, reader=reader_path, precision=args.precision)
     index_s = time.perf_counter() - t0
     sample = select(items, sample=args.sample, seed=args.seed)
     to_read = sample[: args.read]
@@ -74,6 +82,7 @@ def main() -> int:
             "sample": args.sample, "read": args.read, "seed": args.seed, "top_k": args.top_k,
             "paragraphs": len(a.data.articles), "passages": len(a.data.passages), "index_s": index_s,
             "reader": reader.model_name, "threshold": a.threshold, "results": results,
+            "precision": a.precision_report(), "stop_rule": vars(a.stop_rule),
             "reader_mode": reader_mode,
         })
 
@@ -86,24 +95,29 @@ def main() -> int:
         # Recall on the whole sample needs retrieval only; EM/F1 needs reading.
         recall = retrieval_metrics(a, sample)
         retrieve_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        rep = evaluate(a, to_read, mode="open", top_k=args.top_k, name=f"squad-dev-{mode}")
-        r = {"mode": mode, "questions_recall": len(sample), "questions_read": len(to_read), **recall,
-             "exact_match": rep.exact_match, "f1": rep.f1, "answer_rate": rep.metrics["answer_rate"],
-             "threshold": rep.threshold, "retrieval_on_read": rep.retrieval, "retrieve_s": retrieve_s,
-             "read_wall_s": time.perf_counter() - t0}
-        results.append(r)
-        rows.append((mode, r["recall@1"], r["recall@5"], r["recall@20"], r["mrr"], r["exact_match"], r["f1"],
-                     r["answer_rate"]))
+        for full in (False, True) if args.full_reading_too else (False,):
+            a.stop_rule = FULL_READING if full else StopRule()
+            pairs0, t0 = reader.pairs, time.perf_counter()
+            rep = evaluate(a, to_read, mode="open", top_k=args.top_k, name=f"squad-dev-{mode}")
+            r = {"mode": mode + (" (full reading)" if full else ""), "questions_recall": len(sample),
+                 "questions_read": len(to_read), **recall, "exact_match": rep.exact_match, "f1": rep.f1,
+                 "answer_rate": rep.metrics["answer_rate"], "threshold": rep.threshold,
+                 "passages_read_per_question": (reader.pairs - pairs0) / max(len(to_read), 1),
+                 "retrieval_on_read": rep.retrieval, "retrieve_s": retrieve_s,
+                 "read_wall_s": time.perf_counter() - t0}
+            results.append(r)
+            rows.append((r["mode"], r["recall@1"], r["recall@5"], r["recall@20"], r["mrr"], r["exact_match"],
+                         r["f1"], r["answer_rate"], r["passages_read_per_question"]))
         print(f"done {mode}: {reader.reads} passage reads so far", file=sys.stderr)
         save(results, None)
+    a.stop_rule = StopRule()
     a.reader = reader._reader
     ceiling = evaluate(a, to_read, mode="reader", name="squad-dev-reader")
     rows.append(("reader (gold paragraph)", None, None, None, None, ceiling.exact_match, ceiling.f1,
-                 ceiling.metrics["answer_rate"]))
+                 ceiling.metrics["answer_rate"], None))
     common.table(f"Open SQuAD dev: {len(sample)} questions (recall), {len(to_read)} answered (EM/F1), "
                  f"2,067 paragraphs, top-{args.top_k}",
-                 ["retrieval", "R@1", "R@5", "R@20", "MRR", "EM", "F1", "answer %"], rows)
+                 ["retrieval", "R@1", "R@5", "R@20", "MRR", "EM", "F1", "answer %", "passages read"], rows)
     path = save(results, {"exact_match": ceiling.exact_match, "f1": ceiling.f1,
                           "answer_rate": ceiling.metrics["answer_rate"]})
     print(f"wrote {path}")

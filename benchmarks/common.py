@@ -51,6 +51,19 @@ def use_reader_arg(args) -> str:
     return reader_path()
 
 
+def add_precision_arg(parser) -> None:
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "int8"],
+                        help="precision of the reader and the embedder (default auto: measured)")
+
+
+def cpu_line() -> str:
+    """CPU model and the flags that matter for bf16/int8, for the first line of a benchmark's output."""
+    from qa.precision import cpu_info
+
+    c = cpu_info()
+    return f"CPU: {c['model']}; flags: {' '.join(c['flags']) or 'none of note'}"
+
+
 def require(path: Path, what: str) -> None:
     if not path.exists():
         raise SystemExit(f"{what} not found at {path}")
@@ -90,7 +103,10 @@ def write_jsonl(records: Iterable[dict], path: Path) -> Path:
 def machine() -> dict[str, Any]:
     from qa.evaluation.runner import machine_info
 
+    from qa.precision import cpu_info
+
     info = machine_info()
+    info["cpu_flags"] = cpu_info()["flags"]
     try:
         mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
         info["memory_gb"] = round(int(mem) / 2**20, 1)

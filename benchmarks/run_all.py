@@ -24,6 +24,7 @@ FULL = [
     ["bench_ask.py"],
     ["bench_open_squad.py", "--sample", "2000", "--read", "500"],
     ["bench_haystack.py", "--questions", "200"],
+    ["bench_haystack.py", "--corpus", "seed"],
     ["bench_load.py", "--questions", "10000"],
     ["bench_http.py", "--clients", "1", "4", "8", "--requests", "120"],
 ]
@@ -33,6 +34,7 @@ QUICK = [
     ["bench_ask.py", "--sizes", "300", "--paragraphs", "300", "--runs", "1"],
     ["bench_open_squad.py", "--sample", "100", "--read", "20"],
     ["bench_haystack.py", "--questions", "20", "--runs", "1"],
+    ["bench_haystack.py", "--corpus", "seed", "--runs", "1"],
     ["bench_load.py", "--questions", "60", "--warmup", "20", "--every", "10"],
     ["bench_http.py", "--clients", "1", "4", "--requests", "8", "--batch", "8", "--warmup", "2"],
 ]

@@ -25,6 +25,11 @@ def _f(x, digits: int = 1) -> str:
     return str(x)
 
 
+def _cpu(r: dict) -> str:
+    m = r.get("machine", {})
+    return f"{m.get('cpu', '?')}, flags {' '.join(m.get('cpu_flags', [])) or '?'}"
+
+
 def main() -> int:
     out: list[str] = []
     r = _load("bench_reader")
@@ -33,8 +38,8 @@ def main() -> int:
                 "", f"`python benchmarks/bench_reader.py` ({r['when']})", "",
                 "| dtype | median ms | p95 ms |", "| --- | ---: | ---: |"]
         out += [f"| {x['dtype']} | {_f(x['median_ms'])} | {_f(x['p95_ms'])} |" for x in r["results"]]
-        out += ["", f"bf16 autocast vs fp32: {r['bf16_speedup']:.2f}x (native bf16 on this CPU: "
-                    f"{r['native_bf16']}).", ""]
+        out += ["", f"bf16 vs fp32: {r['bf16_speedup']:.2f}x (native bf16 on this CPU: "
+                    f"{r['native_bf16']}; {_cpu(r)}).", ""]
     r = _load("bench_index")
     if r:
         out += ["### Indexing (Assistant.index end to end)", "", f"`python {r['command']}` ({r['when']})", "",
@@ -67,26 +72,32 @@ def main() -> int:
                 f"`python {r['command']}` ({r['when']}); recall on {r['results'][0]['questions_recall']:,} "
                 f"questions, EM/F1 on the first {n_read:,} of them, top-{r['top_k']}, "
                 f"threshold {r['threshold']}", "",
-                "| retrieval | R@1 | R@5 | R@20 | MRR | EM | F1 | answer % |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                "| retrieval | R@1 | R@5 | R@20 | MRR | EM | F1 | answer % | passages read |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for x in r["results"]:
             out.append(f"| {x['mode']} | {_f(x['recall@1'])} | {_f(x['recall@5'])} | {_f(x['recall@20'])} | "
-                       f"{_f(x['mrr'], 3)} | {_f(x['exact_match'])} | {_f(x['f1'])} | {_f(x['answer_rate'])} |")
+                       f"{_f(x['mrr'], 3)} | {_f(x['exact_match'])} | {_f(x['f1'])} | {_f(x['answer_rate'])} | "
+                       f"{_f(x.get('passages_read_per_question'), 2)} |")
         m = r.get("reader_mode") or {}
         out += [f"| reader mode (gold paragraph) | | | | | {_f(m.get('exact_match'))} | {_f(m.get('f1'))} | "
-                f"{_f(m.get('answer_rate'))} |", ""]
-    r = _load("bench_haystack")
-    if r:
-        out += [f"### Newsdesk vs Haystack ({r['questions']} SQuAD dev questions, {r['passages']:,} passages)", "",
-                f"`python {r['command']}` ({r['when']}; medians of {r['runs']} passes; "
+                f"{_f(m.get('answer_rate'))} | |", ""]
+    for name in ("bench_haystack", "bench_haystack_seed"):
+        r = _load(name)
+        if not r:
+            continue
+        corpus = "SQuAD dev questions" if r.get("corpus", "squad") == "squad" else "bundled-article questions"
+        out += [f"### Newsdesk vs Haystack ({r['questions']} {corpus}, {r['passages']:,} passages)", "",
+                f"`python {r['command']}` ({r['when']}; medians of {r['runs']} passes, interleaved; "
                 f"haystack-ai {r['versions']['haystack-ai']}, transformers-haystack "
-                f"{r['versions']['transformers-haystack']})", "",
-                "| system | p50 ms | p95 ms | EM (always answer) | F1 (always answer) | F1 (own no-answer rule) |",
-                "| --- | ---: | ---: | ---: | ---: | ---: |"]
+                f"{r['versions']['transformers-haystack']}; {_cpu(r)})", "",
+                "| system | p50 ms | p95 ms | Haystack p50 / this p50 | EM (always answer) | F1 (always answer) "
+                "| F1 (own no-answer rule) |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        base = r["systems"]["haystack"]["p50_ms"]
         for k, x in r["systems"].items():
-            out.append(f"| {k} | {_f(x['p50_ms'])} | {_f(x['p95_ms'])} | {_f(x['em_always'])} | "
-                       f"{_f(x['f1_always'])} | {_f(x['f1'])} |")
-        out += ["", f"Haystack p50 / Newsdesk p50: {r['latency_ratio_haystack_over_newsdesk']:.2f}x.", ""]
+            out.append(f"| {k} | {_f(x['p50_ms'])} | {_f(x['p95_ms'])} | {base / x['p50_ms']:.2f}x | "
+                       f"{_f(x['em_always'])} | {_f(x['f1_always'])} | {_f(x['f1'])} |")
+        out.append("")
     r = _load("bench_load")
     if r:
         out += [f"### Load: ask_many over {r['questions']:,} questions (bundled article)", "",
