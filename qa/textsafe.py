@@ -9,6 +9,7 @@ the callers (they print with markup off or build ``rich.text.Text``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from qa.converters.text import strip_escape_sequences
 
@@ -22,8 +23,14 @@ def plain(text: str | None) -> str:
     return _UNSAFE.sub("", strip_escape_sequences(str(text)))
 
 
-def one_line(text: str | None, limit: int | None = None) -> str:
-    s = " ".join(plain(text).split())
+def one_line(text: str | None, limit: int | None = None, *, clean: Callable[[str], str] | None = None) -> str:
+    """``text`` on one line (whitespace collapsed), cut to ``limit`` characters with an ellipsis.
+
+    ``clean`` makes it safe for a terminal: by default control and bidi
+    characters are removed (``plain``); the chat passes a function that shows
+    them as visible stand-ins instead.
+    """
+    s = " ".join((clean or plain)(text or "").split())
     if limit and len(s) > limit:
         s = s[: limit - 1].rstrip() + "…"
     return s

@@ -25,8 +25,8 @@ import json
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from qa.errors import NewsdeskError
 
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
     parser.add_argument("--tune-threshold", action="store_true",
                         help="find the no-answer threshold with the best F1 on these questions and save it")
-    from tui.cli import THRESHOLD
+    from tui.arguments import THRESHOLD
 
     parser.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold to score with (0-1)")
     parser.add_argument("--top-k", type=int, help="passages read per question (open mode)")
@@ -200,8 +200,8 @@ def _save_tuned(report, out: Path, index_dir: Path | None) -> dict[str, Path]:
 
 
 def _run_conversations(args, open_assistant, gold_path: Path, out: Path) -> int:
-    from qa.evaluation.report import print_conversation_table, write_conversation_reports
     from qa.evaluation.conversations import evaluate_conversations
+    from qa.evaluation.report import print_conversation_table, write_conversation_reports
 
     assistant = open_assistant(args)
     cb, close = _bar("conversation turns", unit="turn")

@@ -15,13 +15,24 @@ from typing import Any
 
 from textual.content import Content
 
+from qa import textsafe
 from qa.rewrite import same_question
+from tui.confidence import (
+    HIGH_FROM,
+    MEDIUM_FROM,
+    confidence_bar,
+    confidence_label,
+    confidence_percent,
+    confidence_words,
+)
 
 #: Style of the answer words (theme variables resolve in dark and light themes).
 ANSWER_STYLE = "bold $text-warning on $warning-muted"
 #: Style of the passage that held the answer, in the article view.
 PASSAGE_STYLE = "on $primary-muted"
 MUTED_STYLE = "$text-muted"
+
+__all__ = ["HIGH_FROM", "MEDIUM_FROM", "confidence_bar", "confidence_label", "confidence_percent", "confidence_words"]
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -49,46 +60,8 @@ def visible(text: str | None) -> str:
 
 
 def one_line(text: str | None, limit: int | None = None) -> str:
-    """Collapse whitespace to single spaces and cut to ``limit`` characters with an ellipsis."""
-    s = " ".join(visible(text).split())
-    if limit and len(s) > limit:
-        s = s[: limit - 1].rstrip() + "…"
-    return s
-
-
-#: Cut-offs of the confidence labels, in whole percent as shown beside the label.
-#: The reader's confidence is calibrated (0.8 is right about 80% of the time), so
-#: "high" starts where answers are right three times in four and "low" below
-#: where they are wrong more often than right. The label is decided on the shown
-#: percentage, so 75% always reads "high", whatever the digits behind it.
-HIGH_FROM = 75
-MEDIUM_FROM = 45
-
-
-def confidence_percent(confidence: float) -> int:
-    """The whole percentage shown for ``confidence`` (clamped to 0..100)."""
-    return round(min(max(confidence, 0.0), 1.0) * 100)
-
-
-def confidence_words(confidence: float) -> str:
-    """The one rule for confidence labels: "high", "medium" or "low" (see ``HIGH_FROM``)."""
-    percent = confidence_percent(confidence)
-    if percent >= HIGH_FROM:
-        return "high"
-    if percent >= MEDIUM_FROM:
-        return "medium"
-    return "low"
-
-
-def confidence_bar(confidence: float, cells: int = 5) -> str:
-    percent = confidence_percent(confidence)
-    filled = min(cells, max(1 if percent > 0 else 0, round(percent * cells / 100)))
-    return "▮" * filled + "▯" * (cells - filled)
-
-
-def confidence_label(confidence: float) -> str:
-    """E.g. ``high ▮▮▮▮▯ 82%``: label, bar and number all from the same shown percentage."""
-    return f"{confidence_words(confidence)} {confidence_bar(confidence)} {confidence_percent(confidence)}%"
+    """``qa.textsafe.one_line`` with control characters shown as stand-ins rather than removed."""
+    return textsafe.one_line(text, limit, clean=visible)
 
 
 def citation(title: str | None, date: str | None = None, section: str | None = None) -> str:
