@@ -16,8 +16,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from tui.app import NewsdeskApp, plural
 from tui.messages import EngineFailed, IndexFinished

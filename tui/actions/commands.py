@@ -18,6 +18,7 @@ from tui.widgets.article_view import ArticleScreen
 from tui.widgets.dialogs import PromptScreen, StatsScreen
 from tui.widgets.sources import SourcesPanel
 
+
 class Commands(EngineWork):
     """The app's command layer: the actions behind the chat screen's keys and the command palette."""
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
-from qa.dedup import copies_note
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from qa.dedup import copies_note
 from qa.readers.timeline import timeline_line
 from qa.timeexpr import scope_line
 from tui.render import (
@@ -34,7 +34,7 @@ class AnswerCard(Static):
     class Selected(Message):
         """The card was clicked: show its sources."""
 
-        def __init__(self, card: "AnswerCard") -> None:
+        def __init__(self, card: AnswerCard) -> None:
             super().__init__()
             self.card = card
 
