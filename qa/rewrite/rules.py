@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.rewrite import words as W
-from qa.rewrite.discourse import ANAPHOR, Turn, as_turns, in_view, resolve, subject, turn_mentions
+from qa.rewrite.discourse import ANAPHOR, Turn, agrees, as_turns, in_view, resolve, subject, turn_mentions
 from qa.rewrite.mentions import PLACE, THING, Mention, names
 
 _ORG_NOUNS = "|".join(sorted(W.ORG_NOUNS))
@@ -41,6 +41,8 @@ _CLASS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"
 _WHAT_ABOUT = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??$|^and\s+([^?]+?)\s*\?$", re.I)
 _BARE_WH = re.compile(r"^(?:and\s+|so\s+)?(why|when|where|how)\s*\??$", re.I)
 _LEAD = re.compile(r"^(?:and|so|also|then|ok|okay|well)[,\s]+", re.I)
+#: Pronouns for people: one named earlier in the same question is their referent.
+_PERSONAL = {"he", "him", "his", "she", "her", "hers"}
 
 
 def _possessive(text: str) -> str:
@@ -73,6 +75,8 @@ class _Binder:
         if demo:
             return self._demonstrative(m, demo, after, before[0].lower())
         low = word.lower()
+        if low in _PERSONAL and any(pos < m.start() and agrees(low, mention) for pos, mention in names(text)):
+            return word  # "Where was Blinken when he spoke?": bound inside the question itself
         next_word = text[m.end():].split()[:1]
         possessive = low in ("his", "its", "their") or (low == "her" and next_word and next_word[0][:1].isalpha()
                                                         and next_word[0].lower() not in W.FUNCTION)
@@ -81,6 +85,8 @@ class _Binder:
             return word
         if low == "there":
             return self._done(ref.text if before[0].lower() in W.PREPS else f"in {ref.text}")
+        if low == "it" and before[0].lower() in W.SPEECH:
+            return self._done(f"that about {ref.text}")  # "say it" is a statement about the thing
         return self._done(_possessive(ref.text) if possessive else ref.text)
 
     def _demonstrative(self, m: re.Match, demo: str, after: str | None, before: str) -> str:
@@ -169,6 +175,18 @@ def _context(view: list[Turn]) -> str | None:
     return ", ".join(dict.fromkeys(parts)) or None
 
 
+def _without_bound_inside(text: str) -> str:
+    """``text`` less the person pronouns whose referent is named earlier in it (they lean on nothing)."""
+    found = names(text)
+
+    def drop(m: re.Match) -> str:
+        word = m.group(0).lower()
+        bound = word in _PERSONAL and any(pos < m.start() and agrees(word, x) for pos, x in found)
+        return "" if bound else m.group(0)
+
+    return re.sub(r"\b(?:he|him|his|she|her|hers)\b", drop, text, flags=re.I)
+
+
 def rewrite_question(question: str, history: Any) -> str:
     """Make a follow-up self-contained; a question that leans on nothing is returned as typed."""
     turns = [t for t in as_turns(history) if t.understood]
@@ -182,7 +200,7 @@ def rewrite_question(question: str, history: Any) -> str:
     body = _LEAD.sub("", q)
     body = body[:1].upper() + body[1:]
     out, changed = _substitute(body, view)
-    leaning = ANAPHOR.search(body) or (len(body.split()) <= 2 and not names(body))
+    leaning = ANAPHOR.search(_without_bound_inside(body)) or (len(body.split()) <= 2 and not names(body))
     if not changed and leaning:
         context = _context(view)
         if context and context.lower() not in out.lower():
