@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 
 from qa.dedup import copies_of, one_per_group
 from qa.preprocessors.sentences import sentence_at
+from qa.readers.decision import NoAnswerDecision
 from qa.readers.extractive import ContextPrediction
 from qa.readers.timeline import place_in_time
 from qa.timeexpr import Order, resolve_day
@@ -33,12 +34,17 @@ def build_answer(
     max_alternatives: int = 5,
     groups: Mapping[str, str] | None = None,
     order: Order | str | None = None,
+    decision: NoAnswerDecision | None = None,
+    read_as: str | None = None,
 ) -> Answer:
     """One Answer from the reader's spans; ``retrieved`` is left as it was (copies carry the reader score).
 
     When several articles answer, ``qa.readers.timeline`` picks the one to
     show (newest among the well supported, or as ``order`` asks) and lists
-    the others with their dates.
+    the others with their dates. With a ``decision`` (``qa.readers.decision``)
+    a span's confidence combines the reader's scores with signals of the
+    question and passage, read for ``read_as`` (a follow-up's rewrite) when
+    given; without one it is ``confidence(margin)``.
     """
     top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
     merged: dict[tuple[str, int, int], AnswerSpan] = {}
@@ -49,7 +55,8 @@ def build_answer(
         best_here = 0.0
         for c in pred.candidates:
             start, end = p.start + c.start, p.start + c.end
-            conf = confidence(c.margin)
+            conf = (decision.confidence(question=read_as or question, context=p.text, candidate=c)
+                    if decision else confidence(c.margin))
             best_here = max(best_here, conf)
             span = AnswerSpan(text=art.text[start:end], confidence=conf, start=start, end=end,
                               article=ArticleRef.of(art), passage_id=p.id, reader_margin=c.margin,
