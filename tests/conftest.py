@@ -11,6 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Gold floors hold on any CPU: read in float32 unless a test asks for a precision
+# (tests/test_precision.py covers choosing one by measurement).
+os.environ.setdefault("NEWSDESK_PRECISION", "fp32")
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

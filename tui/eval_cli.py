@@ -128,7 +128,7 @@ def run_eval(args, open_assistant: Callable) -> int:
 
 
 def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path, scratch: list[Path]) -> int:
-    from qa.evaluation.report import print_table, write_all
+    from qa.evaluation.report import PLOTS_SKIPPED, print_table, write_all
 
     mode = args.mode
     persistent_index: Path | None = None
@@ -165,7 +165,7 @@ def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path
     if report.tuned:
         files.update(_save_tuned(report, out, persistent_index if mode == "open" else None))
     for label, path in files.items():
-        print(f"{label}: {path}")
+        print(f"{label}: {path}", file=sys.stderr if label == PLOTS_SKIPPED else sys.stdout)
     return 0
 
 

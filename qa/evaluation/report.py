@@ -3,8 +3,8 @@
 Questions and answers are data, not markup: they are put into rich ``Text``
 objects (never parsed for ``[tags]``) and into Markdown with ``|`` escaped.
 Plots use matplotlib's Agg backend so they render on a machine without a
-display; matplotlib is an optional dependency (``pip install newsdesk[eval]``)
-and without it the plots are skipped with a note.
+display; matplotlib is a dependency, and should it be missing the plots are
+skipped and the caller is told in one line (``PLOTS_SKIPPED``).
 """
 
 from __future__ import annotations
@@ -265,6 +265,10 @@ def conversation_markdown(r: ConversationReport) -> str:
     return "\n".join(lines)
 
 
+#: Key in ``write_all``'s result when the plots could not be drawn (its value says why).
+PLOTS_SKIPPED = "plots skipped"
+
+
 def write_all(report: EvalReport, out_dir: str | Path, plots: bool = True) -> dict[str, Path]:
     """Write the JSON, Markdown, predictions, wrong answers and plots into ``out_dir``."""
     out = Path(out_dir)
@@ -280,8 +284,8 @@ def write_all(report: EvalReport, out_dir: str | Path, plots: bool = True) -> di
             files["threshold_plot"] = plot_threshold_curve(report, out / THRESHOLD_PNG)
             files["reliability_plot"] = plot_reliability(report, out / RELIABILITY_PNG)
             images = {"F1 and answer rate vs threshold": THRESHOLD_PNG, "Reliability diagram": RELIABILITY_PNG}
-        except ImportError:
-            pass  # matplotlib is optional: the numbers are all in the JSON and Markdown
+        except ImportError:  # a broken install: the numbers are all in the JSON and Markdown still
+            files[PLOTS_SKIPPED] = Path("matplotlib is not installed: pip install matplotlib")
     md = out / REPORT_MD
     md.write_text(markdown(report, images), encoding="utf-8")
     files["markdown"] = md
