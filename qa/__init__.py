@@ -6,8 +6,18 @@ from qa.errors import NewsdeskError
 from qa.retrievers.filters import Filters
 from qa.types import Answer, Article, ArticleRef, Passage
 
-__all__ = ["Answer", "Article", "ArticleRef", "Assistant", "Conversation", "Filters", "IndexReport",
-           "NewsdeskError", "Passage", "evaluate"]
+__all__ = [
+    "Answer",
+    "Article",
+    "ArticleRef",
+    "Assistant",
+    "Conversation",
+    "Filters",
+    "IndexReport",
+    "NewsdeskError",
+    "Passage",
+    "evaluate",
+]
 
 
 def evaluate(assistant, gold, mode: str = "open", **kwargs):

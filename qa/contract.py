@@ -9,9 +9,10 @@ never state a caller changes and restores.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from qa.errors import NewsdeskError
 from qa.types import Answer, Article
@@ -56,8 +57,9 @@ class EngineConversation(Protocol):
 
     turns: list[tuple[str, Answer]]
 
-    def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
-            filters: Filters | None = None) -> Answer: ...
+    def ask(
+        self, question: str, *, top_k: int | None = None, threshold: float | None = None, filters: Filters | None = None
+    ) -> Answer: ...
 
     def reset(self) -> None: ...
 
@@ -77,16 +79,35 @@ class Engine(Protocol):
 
     def warm_up(self) -> None: ...
 
-    def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
-            filters: Filters | None = None, history: Any = None) -> Answer: ...
+    def ask(
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        filters: Filters | None = None,
+        history: Any = None,
+    ) -> Answer: ...
 
-    def ask_many(self, questions: Iterable[str], *, top_k: int | None = None, threshold: float | None = None,
-                 filters: Filters | None = None) -> Iterable[Answer]: ...
+    def ask_many(
+        self,
+        questions: Iterable[str],
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        filters: Filters | None = None,
+    ) -> Iterable[Answer]: ...
 
     def conversation(self) -> EngineConversation: ...
 
-    def index(self, paths: Sequence[str | Path], *, rebuild: bool = False, progress: Progress | None = None,
-              follow_symlinks: bool = False) -> IndexReport: ...
+    def index(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        follow_symlinks: bool = False,
+    ) -> IndexReport: ...
 
     def add(self, paths: Sequence[str | Path], *, progress: Progress | None = None) -> IndexReport: ...
 

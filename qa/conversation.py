@@ -18,8 +18,15 @@ from typing import Any
 from qa.rewrite import Turn, rewrite_all, rewrite_question, same_question
 from qa.types import Answer, answer_from_json, answer_to_json
 
-__all__ = ["CONVERSATION_FILE", "Conversation", "Turn", "conversation_path", "rewrite_all", "rewrite_question",
-           "same_question"]
+__all__ = [
+    "CONVERSATION_FILE",
+    "Conversation",
+    "Turn",
+    "conversation_path",
+    "rewrite_all",
+    "rewrite_question",
+    "same_question",
+]
 
 CONVERSATION_FILE = "conversation.jsonl"
 
@@ -38,8 +45,9 @@ class Conversation:
     #: Set by ``reset``: the person started over, so the next save may replace the file.
     _replace: bool = field(default=False, init=False, repr=False, compare=False)
 
-    def ask(self, question: str, *, top_k: int | None = None, threshold: float | None = None,
-            filters: Any = None) -> Answer:
+    def ask(
+        self, question: str, *, top_k: int | None = None, threshold: float | None = None, filters: Any = None
+    ) -> Answer:
         answer = self.assistant.ask(question, top_k=top_k, threshold=threshold, filters=filters, history=self)
         self.turns.append((question, answer))
         return answer
@@ -72,8 +80,10 @@ class Conversation:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         same = self._saved_path == path
-        lines = [json.dumps(_turn_record(q, a), ensure_ascii=False) + "\n"
-                 for q, a in self.turns[self._saved if same else 0:]]
+        lines = [
+            json.dumps(_turn_record(q, a), ensure_ascii=False) + "\n"
+            for q, a in self.turns[self._saved if same else 0 :]
+        ]
         if path.exists() and not self._replace:
             self._append(path, "".join(lines).encode("utf-8"), torn_at=self._torn_at if same else None)
         else:

@@ -27,9 +27,9 @@ article (by date, then id).
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
-from qa.types import Article, ArticleRef, AnswerSpan
+from qa.types import AnswerSpan, Article, ArticleRef
 
 #: Least estimated Jaccard similarity of two bodies' word 3-shingles for them to be copies.
 THRESHOLD = 0.8
@@ -51,7 +51,7 @@ def body_of(article: Article) -> str:
     """The article text without its headline (outlets retitle wire stories)."""
     text = article.text
     if article.title and text.startswith(article.title):
-        text = text[len(article.title):]
+        text = text[len(article.title) :]
     return text
 
 
@@ -60,8 +60,10 @@ def shingles(text: str) -> set[bytes]:
     words = _WORD.findall(text.lower())[:MAX_WORDS]
     if len(words) < MIN_WORDS:
         return set()
-    return {" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8", "surrogatepass")
-            for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return {
+        " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8", "surrogatepass")
+        for i in range(len(words) - SHINGLE_WORDS + 1)
+    }
 
 
 def _earliest(article: Article) -> tuple[str, str]:

@@ -21,10 +21,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Callable, Sequence
 
 log = logging.getLogger("qa")
 
@@ -35,8 +35,7 @@ PROBE_VERSION = 1
 #: A precision must be this much faster than float32 to replace it; below that is timing noise.
 MIN_SPEEDUP = 1.10
 #: CPU flags that decide what the lower precisions cost (part of the cache key).
-RELEVANT_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_int8",
-                  "avx_ne_convert")
+RELEVANT_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_int8", "avx_ne_convert")
 
 
 class Precision(str, Enum):
@@ -77,22 +76,38 @@ class Choice:
     trials: list[Trial] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"role": self.role, "precision": self.precision.value, "source": self.source.value,
-                "reason": self.reason,
-                "trials": [{**asdict(t), "precision": t.precision.value} for t in self.trials]}
+        return {
+            "role": self.role,
+            "precision": self.precision.value,
+            "source": self.source.value,
+            "reason": self.reason,
+            "trials": [{**asdict(t), "precision": t.precision.value} for t in self.trials],
+        }
 
     @classmethod
-    def from_dict(cls, raw: dict, source: Source) -> "Choice":
-        trials = [Trial(precision=Precision(t["precision"]), agrees=bool(t["agrees"]), note=t.get("note", ""),
-                        ms=None if t.get("ms") is None else float(t["ms"]))
-                  for t in raw.get("trials", [])]
-        return cls(role=raw["role"], precision=Precision(raw["precision"]), source=source,
-                   reason=raw.get("reason", ""), trials=trials)
+    def from_dict(cls, raw: dict, source: Source) -> Choice:
+        trials = [
+            Trial(
+                precision=Precision(t["precision"]),
+                agrees=bool(t["agrees"]),
+                note=t.get("note", ""),
+                ms=None if t.get("ms") is None else float(t["ms"]),
+            )
+            for t in raw.get("trials", [])
+        ]
+        return cls(
+            role=raw["role"],
+            precision=Precision(raw["precision"]),
+            source=source,
+            reason=raw.get("reason", ""),
+            trials=trials,
+        )
 
     def summary(self) -> str:
         """One line: ``bf16 (cached; fp32 176 ms, bf16 72 ms, int8 71 ms disagrees)``."""
-        times = ", ".join(f"{t.precision.value} {t.ms:.0f} ms" if t.agrees else f"{t.precision.value} disagrees"
-                          for t in self.trials)
+        times = ", ".join(
+            f"{t.precision.value} {t.ms:.0f} ms" if t.agrees else f"{t.precision.value} disagrees" for t in self.trials
+        )
         detail = "; ".join(x for x in (self.source.value, times) if x)
         return f"{self.precision.value} ({detail})"
 
@@ -148,8 +163,9 @@ def candidates(cpu: dict | None = None) -> list[Precision]:
 
 def cache_key(role: str, model_id: str, libraries: Sequence[str]) -> dict:
     """Everything a measured choice depends on."""
-    import torch
     from importlib.metadata import PackageNotFoundError, version
+
+    import torch
 
     def ver(name: str) -> str:
         try:
@@ -157,8 +173,14 @@ def cache_key(role: str, model_id: str, libraries: Sequence[str]) -> dict:
         except PackageNotFoundError:
             return "-"
 
-    return {"role": role, "model": model_id, "cpu": cpu_info(), "threads": torch.get_num_threads(),
-            "versions": {name: ver(name) for name in ("torch", *libraries)}, "probe": PROBE_VERSION}
+    return {
+        "role": role,
+        "model": model_id,
+        "cpu": cpu_info(),
+        "threads": torch.get_num_threads(),
+        "versions": {name: ver(name) for name in ("torch", *libraries)},
+        "probe": PROBE_VERSION,
+    }
 
 
 def model_id(path: str | Path) -> str:
@@ -237,13 +259,17 @@ def pick(trials: Sequence[Trial]) -> tuple[Precision, str]:
     return best.precision, f"{speedup:.2f}x faster than fp32 and agrees on the probe"
 
 
-def resolve(role: str, model_path: str | Path, explicit: str | Precision | None,
-            measure: Callable[[list[Precision]], list[Trial]], libraries: Sequence[str] = ()) -> Choice:
+def resolve(
+    role: str,
+    model_path: str | Path,
+    explicit: str | Precision | None,
+    measure: Callable[[list[Precision]], list[Trial]],
+    libraries: Sequence[str] = (),
+) -> Choice:
     """Forced, else cached for this machine and model, else measured now (and cached)."""
     want = requested(explicit)
     if want is not Precision.AUTO:
-        return Choice(role=role, precision=want, source=Source.FORCED, reason="set by the caller or "
-                      f"{ENV_VAR}")
+        return Choice(role=role, precision=want, source=Source.FORCED, reason=f"set by the caller or {ENV_VAR}")
     key = cache_key(role, model_id(model_path), libraries)
     cached = load_cached(key)
     if cached is not None:
@@ -251,8 +277,13 @@ def resolve(role: str, model_path: str | Path, explicit: str | Precision | None,
     t0 = time.perf_counter()
     trials = measure(candidates(key["cpu"]))
     chosen, reason = pick(trials)
-    choice = Choice(role=role, precision=chosen, source=Source.MEASURED,
-                    reason=f"{reason} (probe took {time.perf_counter() - t0:.1f}s)", trials=trials)
+    choice = Choice(
+        role=role,
+        precision=chosen,
+        source=Source.MEASURED,
+        reason=f"{reason} (probe took {time.perf_counter() - t0:.1f}s)",
+        trials=trials,
+    )
     save_cached(key, choice)
     log.info("%s precision: %s", role, choice.summary())
     return choice
@@ -270,8 +301,7 @@ def convert(model, precision: Precision):
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear},
-                                                          dtype=torch.qint8)
+            return torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
     return model
 
 
@@ -290,29 +320,35 @@ def best_ms(fns: dict[Precision, Callable[[], object]], repeats: int = 2) -> dic
 #: A fixed probe: news-style passages of roughly one reader window each, and questions on
 #: them (the last one is not answered by its passage). Agreement is judged on these.
 PROBE: tuple[tuple[str, str], ...] = (
-    ("The city council of Maribel voted on Tuesday to close the old harbour bridge for repairs that "
-     "engineers say will take at least eighteen months. The bridge, built in 1931, carries about 40,000 "
-     "vehicles a day and has been under a weight limit since a routine inspection in March found "
-     "corrosion in two of its steel supports. Mayor Ines Kallberg said the closure would start on 1 June "
-     "and that a free ferry service would run every fifteen minutes between the two banks while the work "
-     "goes on. The repairs are expected to cost 212 million euros, most of it paid by the national "
-     "transport fund. Shop owners on the north bank warned that the closure could cut their trade by a "
-     "third, and the chamber of commerce asked the council for a temporary cut in local business taxes. "
-     "The council said it would consider the request at its next meeting in May. Opposition members "
-     "criticised the timing, arguing the work should have begun in winter, when traffic is lighter.",
-     ("How much are the bridge repairs expected to cost?", "When will the bridge closure start?",
-      "Who is the mayor of Maribel?")),
-    ("Researchers at the Lund Institute of Marine Science said on Monday that a survey of the northern "
-     "coast had counted 1,240 grey seal pups this winter, the highest number since records began in 1988. "
-     "The survey team, led by biologist Tomas Varga, used drones to photograph the colonies without "
-     "disturbing the animals. Varga said warmer winters and a ban on net fishing near the breeding "
-     "beaches had helped the population recover after decades of decline. Fishermen's groups, however, "
-     "said the growing number of seals was eating into their catches of cod and herring, and called for a "
-     "limited cull. The environment ministry rejected the call, saying that grey seals remain a protected "
-     "species under European law. The institute plans to repeat the survey every two years and to fit "
-     "twenty pups with satellite tags to follow where they feed during their first year at sea.",
-     ("Who led the seal survey?", "How many grey seal pups were counted?",
-      "What is the population of Lund?")),
+    (
+        "The city council of Maribel voted on Tuesday to close the old harbour bridge for repairs that "
+        "engineers say will take at least eighteen months. The bridge, built in 1931, carries about 40,000 "
+        "vehicles a day and has been under a weight limit since a routine inspection in March found "
+        "corrosion in two of its steel supports. Mayor Ines Kallberg said the closure would start on 1 June "
+        "and that a free ferry service would run every fifteen minutes between the two banks while the work "
+        "goes on. The repairs are expected to cost 212 million euros, most of it paid by the national "
+        "transport fund. Shop owners on the north bank warned that the closure could cut their trade by a "
+        "third, and the chamber of commerce asked the council for a temporary cut in local business taxes. "
+        "The council said it would consider the request at its next meeting in May. Opposition members "
+        "criticised the timing, arguing the work should have begun in winter, when traffic is lighter.",
+        (
+            "How much are the bridge repairs expected to cost?",
+            "When will the bridge closure start?",
+            "Who is the mayor of Maribel?",
+        ),
+    ),
+    (
+        "Researchers at the Lund Institute of Marine Science said on Monday that a survey of the northern "
+        "coast had counted 1,240 grey seal pups this winter, the highest number since records began in 1988. "
+        "The survey team, led by biologist Tomas Varga, used drones to photograph the colonies without "
+        "disturbing the animals. Varga said warmer winters and a ban on net fishing near the breeding "
+        "beaches had helped the population recover after decades of decline. Fishermen's groups, however, "
+        "said the growing number of seals was eating into their catches of cod and herring, and called for a "
+        "limited cull. The environment ministry rejected the call, saying that grey seals remain a protected "
+        "species under European law. The institute plans to repeat the survey every two years and to fit "
+        "twenty pups with satellite tags to follow where they feed during their first year at sea.",
+        ("Who led the seal survey?", "How many grey seal pups were counted?", "What is the population of Lund?"),
+    ),
 )
 
 

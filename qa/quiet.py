@@ -12,8 +12,18 @@ from __future__ import annotations
 import logging
 import os
 
-_CHATTY_LOGGERS = ("bm25s", "sentence_transformers", "transformers", "huggingface_hub", "faiss", "trafilatura",
-                   "htmldate", "courlan", "urllib3", "filelock")
+_CHATTY_LOGGERS = (
+    "bm25s",
+    "sentence_transformers",
+    "transformers",
+    "huggingface_hub",
+    "faiss",
+    "trafilatura",
+    "htmldate",
+    "courlan",
+    "urllib3",
+    "filelock",
+)
 _done = False
 
 

@@ -61,8 +61,9 @@ def _search(name: str, *, explicit: str | Path | None, env: str, relative: str, 
 
 def reader_path(explicit: str | Path | None = None) -> Path:
     """The reader model folder, by the search order above."""
-    return _search("reader model", explicit=explicit, env="NEWSDESK_READER", relative="models/reader",
-                   marker="config.json")
+    return _search(
+        "reader model", explicit=explicit, env="NEWSDESK_READER", relative="models/reader", marker="config.json"
+    )
 
 
 def seeds_path(explicit: str | Path | None = None) -> Path:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Callable, Iterable
 
 from qa.retrievers.filters import Filters, date_bound
 from qa.types import Article, TimeScope
@@ -62,12 +62,18 @@ class TimeQuery:
         return bool(self.words)
 
     def scope(self) -> TimeScope:
-        return TimeScope(words=self.words, anchor=self.anchor, date_from=self.date_from, date_to=self.date_to,
-                         order=self.order.value if self.order else None)
+        return TimeScope(
+            words=self.words,
+            anchor=self.anchor,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            order=self.order.value if self.order else None,
+        )
 
 
-def question_time(question: str, *, filters: Filters | None, as_of: str | None,
-                  newest: Callable[[], str | None]) -> tuple[TimeQuery | None, Filters | None]:
+def question_time(
+    question: str, *, filters: Filters | None, as_of: str | None, newest: Callable[[], str | None]
+) -> tuple[TimeQuery | None, Filters | None]:
     """The question's time words (its window: the dates searched) and the filters narrowed to them.
 
     Relative words are read against ``as_of`` when given (and nothing
@@ -105,8 +111,14 @@ def newest_date(articles: Iterable[Article]) -> str | None:
 
 
 _ORDER = [
-    (Order.NEWEST, re.compile(r"\b(?:the\s+)?(?:latest|most\s+recent(?:ly)?|newest|so\s+far|to\s+date|"
-                              r"currently|(?:right\s+)?now)\b", re.I)),
+    (
+        Order.NEWEST,
+        re.compile(
+            r"\b(?:the\s+)?(?:latest|most\s+recent(?:ly)?|newest|so\s+far|to\s+date|"
+            r"currently|(?:right\s+)?now)\b",
+            re.I,
+        ),
+    ),
     (Order.OLDEST, re.compile(r"\b(?:initially|originally|at\s+first|earliest|at\s+the\s+start)\b", re.I)),
 ]
 _SINCE = r"(?P<since>since\s+)?"
@@ -114,8 +126,14 @@ _WINDOWS = [
     ("rel_day", re.compile(rf"\b{_SINCE}(?:(?:earlier\s+)?(?P<rel>today|tonight|yesterday))\b", re.I)),
     ("weekday", re.compile(rf"\b{_SINCE}(?:(?P<pre>on|last|this\s+past)\s+)?(?P<wd>{_WD})\b", re.I)),
     ("iso", re.compile(rf"\b{_SINCE}(?:on\s+)?(?P<iso>\d{{4}}-\d{{2}}-\d{{2}})\b", re.I)),
-    ("month_day", re.compile(rf"\b{_SINCE}(?:on\s+)?(?:(?P<m1>{_MON})\s+(?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}})\s+"
-                             rf"(?P<m2>{_MON}))(?:,?\s+(?P<y>\d{{4}}))?\b", re.I)),
+    (
+        "month_day",
+        re.compile(
+            rf"\b{_SINCE}(?:on\s+)?(?:(?P<m1>{_MON})\s+(?P<d1>\d{{1,2}})|(?P<d2>\d{{1,2}})\s+"
+            rf"(?P<m2>{_MON}))(?:,?\s+(?P<y>\d{{4}}))?\b",
+            re.I,
+        ),
+    ),
     ("span", re.compile(r"\b(?P<which>this|last|past)\s+(?P<unit>week|month|year)\b", re.I)),
     ("n_days", re.compile(r"\b(?:in\s+)?(?:the\s+)?(?:last|past)\s+(?P<n>\d{1,3})\s+days\b", re.I)),
     ("month", re.compile(rf"\b(?:(?P<since>since)|in|during)\s+(?P<month>{_MON})(?:\s+(?P<y>\d{{4}}))?\b", re.I)),
@@ -150,9 +168,14 @@ def read_time(question: str, *, anchor: str | dt.date) -> TimeQuery:
     lo, hi = _intersect([w for _, w in sorted(windows)])
     if lo is not None:
         hi = min(hi, day) if hi else day
-    return TimeQuery(anchor=day.isoformat(), words=tuple(words), order=order,
-                     date_from=lo.isoformat() if lo else None, date_to=hi.isoformat() if hi else None,
-                     search_text=_without(question, cut))
+    return TimeQuery(
+        anchor=day.isoformat(),
+        words=tuple(words),
+        order=order,
+        date_from=lo.isoformat() if lo else None,
+        date_to=hi.isoformat() if hi else None,
+        search_text=_without(question, cut),
+    )
 
 
 def _window(kind: str, m: re.Match, anchor: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -198,7 +221,7 @@ def _explicit_day(g: dict, anchor: dt.date) -> dt.date | None:
 
 
 def _calendar_span(which: str, unit: str, anchor: dt.date) -> tuple[dt.date, dt.date]:
-    """"this week" runs Monday to the anchor; "last week" is the whole week before (months, years alike)."""
+    """ "this week" runs Monday to the anchor; "last week" is the whole week before (months, years alike)."""
     if unit == "week":
         monday = anchor - dt.timedelta(days=anchor.weekday())
         if which == "this":
@@ -233,7 +256,7 @@ def _intersect(windows: list[tuple[dt.date, dt.date]]) -> tuple[dt.date | None, 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:
     out, pos = [], 0
     for a, b in sorted(spans):
-        out.append(text[pos:max(a, pos)])
+        out.append(text[pos : max(a, pos)])
         pos = max(pos, b)
     out.append(text[pos:])
     rest = " ".join("".join(out).split())
@@ -252,8 +275,7 @@ def day_on_or_after(day: dt.date, weekday: str) -> dt.date:
 
 _DAY_WORD = re.compile(rf"\b(?P<word>{_WD}|today|tonight|yesterday|tomorrow)\b", re.I)
 #: Words in the clause before a day name that put it after the article's date.
-_FUTURE_CUES = {"will", "would", "next", "coming", "due", "scheduled", "expected", "plans", "planned",
-                "until", "set"}
+_FUTURE_CUES = {"will", "would", "next", "coming", "due", "scheduled", "expected", "plans", "planned", "until", "set"}
 _PAST_CUES = {"last", "past"}
 
 
@@ -277,7 +299,7 @@ def resolve_day(span: str, *, article_date: str | None, before: str = "") -> str
         return published.isoformat()
     if word in ("yesterday", "tomorrow"):
         return (published + dt.timedelta(days=1 if word == "tomorrow" else -1)).isoformat()
-    clause = re.split(r"[,;:()\"\u201c\u201d]", f"{before} {span[:m.start()]}")[-1]
+    clause = re.split(r"[,;:()\"\u201c\u201d]", f"{before} {span[: m.start()]}")[-1]
     lead = re.findall(r"[a-z]+", clause.lower())
     if lead and lead[-1] in _PAST_CUES:
         return day_on_or_before(published - dt.timedelta(days=1), word).isoformat()

@@ -54,8 +54,14 @@ class ArticleRef:
 
     @classmethod
     def of(cls, article: Article) -> ArticleRef:
-        return cls(id=article.id, title=article.title, date=article.date, section=article.section,
-                   path=article.path, url=article.url)
+        return cls(
+            id=article.id,
+            title=article.title,
+            date=article.date,
+            section=article.section,
+            path=article.path,
+            url=article.url,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

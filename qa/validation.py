@@ -28,7 +28,11 @@ def check_threshold(value: object, *, name: str = "threshold") -> float | None:
     """None (use the tuned or shipped one) or a number from 0 to 1."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or not 0.0 <= value <= 1.0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0.0 <= value <= 1.0
+    ):
         raise InvalidInputError(f"{name} must be a number from 0 to 1, not {str(value)[:40]}")
     return float(value)

@@ -25,9 +25,11 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, Sequence
+from typing import TYPE_CHECKING
 
 from qa.converters import SUPPORTED
 
@@ -65,8 +67,10 @@ class Batch:
         if self.error or self.report is None:
             return f"{at} indexing failed, will retry: {self.error}"
         r = self.report
-        line = (f"{at} {r.added} added, {r.updated} updated, {r.removed} removed · "
-                f"{self.articles} article{'s' if self.articles != 1 else ''} · {r.seconds:.1f} s")
+        line = (
+            f"{at} {r.added} added, {r.updated} updated, {r.removed} removed · "
+            f"{self.articles} article{'s' if self.articles != 1 else ''} · {r.seconds:.1f} s"
+        )
         if r.skipped:
             line += f" · {len(r.skipped)} skipped ({r.skipped[0]})"
         return " ".join(line.split())
@@ -113,10 +117,17 @@ class Watcher:
     is closing).
     """
 
-    def __init__(self, assistant: Assistant, folders: Sequence[str | Path], *, quiet_s: float = QUIET_S,
-                 max_wait_s: float = MAX_WAIT_S, on_batch: Callable[[Batch], None] | None = None,
-                 follow_symlinks: bool = False,
-                 gate: Callable[[], ContextManager[bool]] = lambda: contextlib.nullcontext(True)) -> None:
+    def __init__(
+        self,
+        assistant: Assistant,
+        folders: Sequence[str | Path],
+        *,
+        quiet_s: float = QUIET_S,
+        max_wait_s: float = MAX_WAIT_S,
+        on_batch: Callable[[Batch], None] | None = None,
+        follow_symlinks: bool = False,
+        gate: Callable[[], AbstractContextManager[bool]] = lambda: contextlib.nullcontext(True),
+    ) -> None:
         self.assistant = assistant
         self.folders = [Path(f).resolve() for f in folders]
         self.quiet_s, self.max_wait_s = quiet_s, max_wait_s
@@ -239,8 +250,13 @@ class Watcher:
         try:
             report = self.assistant.index(targets, remove_missing=rescan, follow_symlinks=self.follow_symlinks)
             articles = len(self.assistant.data.articles)
-            return Batch(report=report, files=0 if rescan else len(targets), rescan=rescan, articles=articles,
-                         finished=time.time())
+            return Batch(
+                report=report,
+                files=0 if rescan else len(targets),
+                rescan=rescan,
+                articles=articles,
+                finished=time.time(),
+            )
         except (NewsdeskError, OSError) as exc:
             error = " ".join(str(exc).split())[:300] or type(exc).__name__
         except Exception as exc:  # keep watching; the next batch may well succeed
@@ -256,8 +272,12 @@ class _Handler:
 
     def dispatch(self, event) -> None:
         dest = getattr(event, "dest_path", "") or None
-        self.watcher.note(kind=event.event_type, path=Path(_text(event.src_path)),
-                          is_directory=event.is_directory, dest=Path(_text(dest)) if dest else None)
+        self.watcher.note(
+            kind=event.event_type,
+            path=Path(_text(event.src_path)),
+            is_directory=event.is_directory,
+            dest=Path(_text(dest)) if dest else None,
+        )
 
 
 def _text(path: str | bytes) -> str:

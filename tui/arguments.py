@@ -24,6 +24,7 @@ class Parser(argparse.ArgumentParser):
 
 def _checked(check: Callable[[str], Any]) -> Callable[[str], Any]:
     """An argparse type from an engine check: the engine's one-line message becomes argparse's."""
+
     def convert(text: str) -> Any:
         try:
             return check(text)

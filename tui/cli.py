@@ -35,8 +35,12 @@ QUICK_START = """quick start:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="newsdesk", description="Exact, cited answers from news articles.",
-               formatter_class=argparse.RawDescriptionHelpFormatter, epilog=QUICK_START)
+    p = Parser(
+        prog="newsdesk",
+        description="Exact, cited answers from news articles.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=QUICK_START,
+    )
     p.add_argument("--verbose", "-v", action="store_true")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
@@ -44,9 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--index", help="index folder (default: per-user data folder)")
         sp.add_argument("--embedder", help="sentence-transformers model path or hub id")
         sp.add_argument("--reader", help="extractive QA model path or hub id (default models/reader)")
-        sp.add_argument("--precision", choices=["auto", "fp32", "bf16", "int8"],
-                        help="numeric precision of the models (default: NEWSDESK_PRECISION, else auto: "
-                             "the fastest that agrees with fp32, measured once per machine)")
+        sp.add_argument(
+            "--precision",
+            choices=["auto", "fp32", "bf16", "int8"],
+            help="numeric precision of the models (default: NEWSDESK_PRECISION, else auto: "
+            "the fastest that agrees with fp32, measured once per machine)",
+        )
 
     i = sub.add_parser("index", help="index files, folders, RSS/Atom feeds and http(s) URLs")
     i.add_argument("paths", nargs="+", help="files, folders, feed files, feed or article URLs")
@@ -54,9 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--rebuild", action="store_true", help="discard the old index and build anew")
     i.add_argument("--faiss", dest="faiss_kind", choices=["auto", "flat", "hnsw", "ivf"])
     i.add_argument("--follow-symlinks", action="store_true")
-    i.add_argument("--ray", metavar="ADDRESS",
-                   help="convert and embed on a Ray cluster: local (in this process), auto (RAY_ADDRESS or a "
-                        "running cluster) or host:port; needs the cluster extra")
+    i.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="convert and embed on a Ray cluster: local (in this process), auto (RAY_ADDRESS or a "
+        "running cluster) or host:port; needs the cluster extra",
+    )
     i.set_defaults(func=cmd_index)
 
     a = sub.add_parser("ask", help="answer one question")
@@ -68,8 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--date-from", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
     a.add_argument("--date-to", type=DATE, help="YYYY-MM-DD, YYYY-MM (whole month) or YYYY (whole year)")
     a.add_argument("--section", action="append")
-    a.add_argument("--as-of", type=DATE, help="read time words (latest, yesterday, on Friday) against this date "
-                   "instead of the newest article, and search nothing after it")
+    a.add_argument(
+        "--as-of",
+        type=DATE,
+        help="read time words (latest, yesterday, on Friday) against this date "
+        "instead of the newest article, and search nothing after it",
+    )
     a.add_argument("--json", action="store_true", help="print every Answer field as JSON")
     a.set_defaults(func=cmd_ask)
 
@@ -77,15 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="*")
     common(c)
     c.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
-    c.add_argument("--watch", action="store_true",
-                   help="keep indexing the folders among PATHs as files appear, change or go")
+    c.add_argument(
+        "--watch", action="store_true", help="keep indexing the folders among PATHs as files appear, change or go"
+    )
     c.set_defaults(func=cmd_chat)
 
     w = sub.add_parser("watch", help="keep an index up to date with folders (Ctrl+C stops)")
     w.add_argument("folders", nargs="+")
     common(w)
-    w.add_argument("--debounce", type=SECONDS, default=1.0,
-                   help="seconds of quiet before a batch is indexed (default 1)")
+    w.add_argument(
+        "--debounce", type=SECONDS, default=1.0, help="seconds of quiet before a batch is indexed (default 1)"
+    )
     w.add_argument("--follow-symlinks", action="store_true")
     w.set_defaults(func=cmd_watch)
 
@@ -110,12 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--api-key", help="require Authorization: Bearer KEY (default: NEWSDESK_API_KEY, else none)")
     sv.add_argument("--top-k", type=TOP_K)
     sv.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold (0-1)")
-    sv.add_argument("--batch", type=BATCH, default=8,
-                    help="most concurrent questions answered in one engine call (1: no batching)")
-    sv.add_argument("--ray", metavar="ADDRESS",
-                    help="run as Ray Serve replicas on a cluster: local, auto or host:port (needs the cluster extra)")
-    sv.add_argument("--replicas", type=REPLICAS, default=1,
-                    help="with --ray: replicas, each holding the models and the index (default 1)")
+    sv.add_argument(
+        "--batch", type=BATCH, default=8, help="most concurrent questions answered in one engine call (1: no batching)"
+    )
+    sv.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run as Ray Serve replicas on a cluster: local, auto or host:port (needs the cluster extra)",
+    )
+    sv.add_argument(
+        "--replicas",
+        type=REPLICAS,
+        default=1,
+        help="with --ray: replicas, each holding the models and the index (default 1)",
+    )
     sv.set_defaults(func=cmd_serve)
     return p
 

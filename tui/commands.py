@@ -62,11 +62,11 @@ def cmd_index(args: Any) -> int:
         if getattr(args, "ray", None):  # convert and embed on a Ray cluster (qa.distributed)
             from qa.distributed import index_on_ray
 
-            report = index_on_ray(a, args.paths, address=args.ray, rebuild=args.rebuild, progress=cb,
-                                  follow_symlinks=args.follow_symlinks)
+            report = index_on_ray(
+                a, args.paths, address=args.ray, rebuild=args.rebuild, progress=cb, follow_symlinks=args.follow_symlinks
+            )
         else:
-            report = a.index(args.paths, rebuild=args.rebuild, progress=cb,
-                             follow_symlinks=args.follow_symlinks)
+            report = a.index(args.paths, rebuild=args.rebuild, progress=cb, follow_symlinks=args.follow_symlinks)
     finally:
         cb.close()
     for s in report.skipped:
@@ -74,11 +74,13 @@ def cmd_index(args: Any) -> int:
     for w in report.warnings:
         print(f"warning: {one_line(w, 300)}", file=sys.stderr)
     if not (report.added or report.updated or report.unchanged or report.removed):
-        print(f"error: no articles found in {one_line(' '.join(map(str, args.paths)), 200)}"
-              f" ({len(report.skipped)} files skipped); nothing was indexed", file=sys.stderr)
+        print(
+            f"error: no articles found in {one_line(' '.join(map(str, args.paths)), 200)}"
+            f" ({len(report.skipped)} files skipped); nothing was indexed",
+            file=sys.stderr,
+        )
         return 1
-    print(f"{index_dir}: {report.summary()}; {report.passages_embedded} passages embedded "
-          f"in {report.seconds:.1f}s")
+    print(f"{index_dir}: {report.summary()}; {report.passages_embedded} passages embedded in {report.seconds:.1f}s")
     return 0
 
 
@@ -100,8 +102,12 @@ def format_answer(answer: Any) -> str:
             from qa.dedup import copies_note
 
             lines[-1] += f" · {copies_note(answer.copies)}"
-            lines.append("Also in: " + "; ".join(
-                one_line(" · ".join(x for x in (c.title, c.date) if x), MAX_TITLE_CHARS) for c in answer.copies))
+            lines.append(
+                "Also in: "
+                + "; ".join(
+                    one_line(" · ".join(x for x in (c.title, c.date) if x), MAX_TITLE_CHARS) for c in answer.copies
+                )
+            )
         if answer.timeline:  # several articles answer: newest first, with their dates
             lines.append(f"Timeline: {one_line(timeline_line(answer.timeline))}")
         lines.append(f"Confidence: {confidence_percent(answer.confidence)}% ({confidence_words(answer.confidence)})")
@@ -168,15 +174,23 @@ def cmd_watch(args: Any) -> int:
 
     index_dir = Path(args.index) if args.index else default_index_dir()
     assistant = Assistant(index_dir, **_assistant_kwargs(args))
-    watcher = Watcher(assistant, args.folders, quiet_s=args.debounce, follow_symlinks=args.follow_symlinks,
-                      on_batch=lambda batch: print(one_line(batch.line(), 400), flush=True))
+    watcher = Watcher(
+        assistant,
+        args.folders,
+        quiet_s=args.debounce,
+        follow_symlinks=args.follow_symlinks,
+        on_batch=lambda batch: print(one_line(batch.line(), 400), flush=True),
+    )
     try:
         watcher.start()
     except OSError as exc:
         print(f"error: {one_line(str(exc), 300)}", file=sys.stderr)
         return 2
-    print(f"Watching {one_line(', '.join(map(str, watcher.folders)), 200)} into {index_dir} (Ctrl+C stops)",
-          file=sys.stderr, flush=True)
+    print(
+        f"Watching {one_line(', '.join(map(str, watcher.folders)), 200)} into {index_dir} (Ctrl+C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         while True:
             time.sleep(0.5)
@@ -211,11 +225,16 @@ def cmd_serve(args: Any) -> int:
     if getattr(args, "ray", None):  # the same app as Ray Serve replicas (qa.distributed.serving)
         from qa.distributed.serving import serve_on_ray
 
-        return serve_on_ray(address=args.ray, replicas=args.replicas,
-                            index_dir=Path(args.index) if args.index else default_index_dir(),
-                            engine_kwargs=_assistant_kwargs(args),
-                            api_key=args.api_key or os.environ.get("NEWSDESK_API_KEY") or None,
-                            max_batch=args.batch, host=args.host, port=args.port)
+        return serve_on_ray(
+            address=args.ray,
+            replicas=args.replicas,
+            index_dir=Path(args.index) if args.index else default_index_dir(),
+            engine_kwargs=_assistant_kwargs(args),
+            api_key=args.api_key or os.environ.get("NEWSDESK_API_KEY") or None,
+            max_batch=args.batch,
+            host=args.host,
+            port=args.port,
+        )
     try:
         import uvicorn
 
@@ -228,7 +247,11 @@ def cmd_serve(args: Any) -> int:
     api_key = args.api_key or os.environ.get("NEWSDESK_API_KEY") or None
     app = create_app(lambda: open_assistant(args, quiet=True), api_key=api_key, max_batch=args.batch)
     where = f"http://{'[' + args.host + ']' if ':' in args.host else args.host}:{args.port}"
-    print(f"Newsdesk API on {where} (docs at {where}/docs; /v1/health says when the models are loaded)"
-          + ("" if api_key else "; no API key"), file=sys.stderr, flush=True)
+    print(
+        f"Newsdesk API on {where} (docs at {where}/docs; /v1/health says when the models are loaded)"
+        + ("" if api_key else "; no API key"),
+        file=sys.stderr,
+        flush=True,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
     return 0

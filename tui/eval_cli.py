@@ -33,14 +33,21 @@ from qa.errors import NewsdeskError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("gold", help="gold file: SQuAD JSON (v1.1/v2.0), or JSONL of questions or conversations")
-    parser.add_argument("--mode", choices=["open", "reader"], default="open",
-                        help="open: through retrieval, as a user asks (default); reader: gold context given")
+    parser.add_argument(
+        "--mode",
+        choices=["open", "reader"],
+        default="open",
+        help="open: through retrieval, as a user asks (default); reader: gold context given",
+    )
     parser.add_argument("--out", help="report folder (default reports/eval-<gold name>)")
     parser.add_argument("--limit", type=int, help="only the first N questions (after --sample)")
     parser.add_argument("--sample", type=int, help="a fixed random sample of N questions")
     parser.add_argument("--seed", type=int, default=0, help="seed of --sample (default 0)")
-    parser.add_argument("--tune-threshold", action="store_true",
-                        help="find the no-answer threshold with the best F1 on these questions and save it")
+    parser.add_argument(
+        "--tune-threshold",
+        action="store_true",
+        help="find the no-answer threshold with the best F1 on these questions and save it",
+    )
     from tui.arguments import THRESHOLD
 
     parser.add_argument("--threshold", type=THRESHOLD, help="no-answer threshold to score with (0-1)")
@@ -94,8 +101,9 @@ def _index_progress():
         if stage != state["stage"]:
             if state["bar"] is not None:
                 state["bar"].close()
-            state["bar"] = tqdm(total=total or None, desc=stage, unit="passage", file=sys.stderr,
-                                disable=not total, leave=False)
+            state["bar"] = tqdm(
+                total=total or None, desc=stage, unit="passage", file=sys.stderr, disable=not total, leave=False
+            )
             state["stage"] = stage
         if state["bar"] is not None and total:
             state["bar"].n = done
@@ -153,9 +161,19 @@ def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path
 
     cb, close = _bar(f"{mode} eval")
     try:
-        report = evaluate(assistant, items, mode=mode, limit=args.limit, sample=args.sample, seed=args.seed,
-                          progress=cb, threshold=args.threshold, top_k=args.top_k,
-                          tune=args.tune_threshold, name=gold_path.name)
+        report = evaluate(
+            assistant,
+            items,
+            mode=mode,
+            limit=args.limit,
+            sample=args.sample,
+            seed=args.seed,
+            progress=cb,
+            threshold=args.threshold,
+            top_k=args.top_k,
+            tune=args.tune_threshold,
+            name=gold_path.name,
+        )
     except ValueError as exc:
         raise NewsdeskError(str(exc)) from exc
     finally:
@@ -188,11 +206,17 @@ def _context_assistant(args, items):
 def _save_tuned(report, out: Path, index_dir: Path | None) -> dict[str, Path]:
     from qa.store.index_settings import save_threshold
 
-    info = {"gold": report.name, "mode": report.mode, "questions": report.metrics["count"],
-            "f1": report.tuned["f1"], "answer_rate": report.tuned["answer_rate"]}
+    info = {
+        "gold": report.name,
+        "mode": report.mode,
+        "questions": report.metrics["count"],
+        "f1": report.tuned["f1"],
+        "answer_rate": report.tuned["answer_rate"],
+    }
     p = out / "threshold.json"
-    p.write_text(json.dumps({"no_answer_threshold": report.tuned["threshold"], **info}, indent=2) + "\n",
-                 encoding="utf-8")
+    p.write_text(
+        json.dumps({"no_answer_threshold": report.tuned["threshold"], **info}, indent=2) + "\n", encoding="utf-8"
+    )
     files = {"threshold": p}
     if index_dir is not None:
         files["index_settings"] = save_threshold(index_dir, report.tuned["threshold"], info)
@@ -206,8 +230,7 @@ def _run_conversations(args, open_assistant, gold_path: Path, out: Path) -> int:
     assistant = open_assistant(args)
     cb, close = _bar("conversation turns", unit="turn")
     try:
-        report = evaluate_conversations(assistant, gold_path, threshold=args.threshold, top_k=args.top_k,
-                                        progress=cb)
+        report = evaluate_conversations(assistant, gold_path, threshold=args.threshold, top_k=args.top_k, progress=cb)
     finally:
         close()
     print_conversation_table(report)

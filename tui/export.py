@@ -48,8 +48,7 @@ def resolve_export_path(typed: str | None) -> Path:
     return path
 
 
-def conversation_markdown(turns: Iterable[tuple[str, Any, Mapping[str, object]]],
-                          index: str | None = None) -> str:
+def conversation_markdown(turns: Iterable[tuple[str, Any, Mapping[str, object]]], index: str | None = None) -> str:
     """``turns`` are (question, Answer, articles-by-id)."""
     out = ["# Newsdesk conversation", ""]
     if index:

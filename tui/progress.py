@@ -46,8 +46,11 @@ class ProgressLine:
         elif now - self._drawn < REDRAW_EVERY and done < total:
             return
         self._drawn = now
-        self._draw(self.describe(done=done, total=total, stage=stage, elapsed=now - self._start,
-                                 done_since_start=done - self._start_done))
+        self._draw(
+            self.describe(
+                done=done, total=total, stage=stage, elapsed=now - self._start, done_since_start=done - self._start_done
+            )
+        )
 
     def describe(self, *, done: int, total: int, stage: str, elapsed: float, done_since_start: int) -> str:
         """The line for one update (public so it can be tested without a terminal)."""

@@ -167,6 +167,8 @@ def no_match_line(answer: Any) -> str:
     if scope is not None and (scope.date_from or scope.date_to):
         if scope.date_from == scope.date_to:
             return f"No article is dated {scope.date_from}, the day the question asks about."
-        return (f"No article is dated between {scope.date_from or 'the first article'} and "
-                f"{scope.date_to or 'the last'}, the days the question asks about.")
+        return (
+            f"No article is dated between {scope.date_from or 'the first article'} and "
+            f"{scope.date_to or 'the last'}, the days the question asks about."
+        )
     return "No indexed article matches the question's filters, so there are no passages to show."

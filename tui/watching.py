@@ -38,8 +38,14 @@ class WatchingApp(NewsdeskApp):
     shadowed.
     """
 
-    def __init__(self, assistant_factory: Callable[[], Any], *, folders: Sequence[str | Path],
-                 quiet_s: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        assistant_factory: Callable[[], Any],
+        *,
+        folders: Sequence[str | Path],
+        quiet_s: float | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(assistant_factory, **kwargs)
         self.watch_folders = [Path(f) for f in folders]
         self.watch_quiet_s = quiet_s
@@ -86,8 +92,13 @@ class WatchingApp(NewsdeskApp):
 
         try:
             # The watcher indexes with remove_missing= and reads the index data: a full Assistant, not any Engine.
-            self.watcher = Watcher(cast("Assistant", self.assistant), self.watch_folders, on_batch=self._watch_on_batch,
-                                   gate=self._watch_gate, quiet_s=self.watch_quiet_s or QUIET_S).start()
+            self.watcher = Watcher(
+                cast("Assistant", self.assistant),
+                self.watch_folders,
+                on_batch=self._watch_on_batch,
+                gate=self._watch_gate,
+                quiet_s=self.watch_quiet_s or QUIET_S,
+            ).start()
         except (OSError, ValueError) as exc:
             self.watcher = False  # not again
             self.notify(f"Cannot watch: {exc}", severity="error", timeout=10)
@@ -136,13 +147,19 @@ class WatchingApp(NewsdeskApp):
         self._watch_batch = (batch, stats)
 
 
-def run_watching_chat(assistant_factory: Callable[[], Any], *, folders: Sequence[str | Path],
-                      index_dir: Path | str | None = None, quiet_s: float | None = None) -> None:
+def run_watching_chat(
+    assistant_factory: Callable[[], Any],
+    *,
+    folders: Sequence[str | Path],
+    index_dir: Path | str | None = None,
+    quiet_s: float | None = None,
+) -> None:
     """``run_chat`` with a watcher on ``folders``; the watcher is stopped when the chat closes."""
     from qa.conversation import conversation_path
 
-    app = WatchingApp(assistant_factory, folders=folders, quiet_s=quiet_s, index_dir=index_dir,
-                      history_for=conversation_path)
+    app = WatchingApp(
+        assistant_factory, folders=folders, quiet_s=quiet_s, index_dir=index_dir, history_for=conversation_path
+    )
     try:
         app.run()
     finally:

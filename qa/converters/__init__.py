@@ -11,9 +11,9 @@ RSS/Atom feed files and http(s) URLs (feeds or article pages) are read by
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from qa.converters import feeds, files
 from qa.converters.fetch import is_url
@@ -30,7 +30,7 @@ from qa.converters.text import MAX_FILE_BYTES, NotText, decode_bytes
 from qa.errors import NewsdeskError
 from qa.types import Article
 
-__all__ = ["ConversionReport", "Skipped", "SUPPORTED", "convert_file", "convert_paths", "iter_files"]
+__all__ = ["SUPPORTED", "ConversionReport", "Skipped", "convert_file", "convert_paths", "iter_files"]
 
 log = logging.getLogger("qa.converters")
 
@@ -52,8 +52,9 @@ class ConversionReport:
     files_read: int = 0
 
 
-def iter_files(paths: Iterable[str | Path], follow_symlinks: bool = False,
-               report: ConversionReport | None = None) -> Iterator[Path]:
+def iter_files(
+    paths: Iterable[str | Path], follow_symlinks: bool = False, report: ConversionReport | None = None
+) -> Iterator[Path]:
     """Regular article files under ``paths``, recursively, sorted, without leaving the roots.
 
     Symbolic links are not followed out of a given folder (nor into loops)

@@ -36,8 +36,14 @@ FEED_EXT = {".rss", ".atom"}
 MAX_LINKED_PAGES = 20
 #: Seconds spent at most fetching one feed's linked pages.
 FEED_DEADLINE_S = 60.0
-_FEED_TYPES = {"application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml",
-               "text/xml", "application/feed+json"}
+_FEED_TYPES = {
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+    "application/feed+json",
+}
 _FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:rss|feed|rdf:RDF)\b", re.S)
 _BLOCK = re.compile(r"(?i)<(?:p|br|div|li|h[1-6]|blockquote|tr)\b")
 
@@ -64,8 +70,10 @@ def parse_feed(data: bytes, *, source: str, report: Any, fetch_pages: bool = Tru
         except BadArticle as exc:
             report.warnings.append(f"{source}: entry {n}: skipped: {exc}")
     if budget.left_out:
-        report.warnings.append(f"{source}: {budget.left_out} entries without full text kept their summary "
-                               f"(at most {MAX_LINKED_PAGES} linked pages fetched per feed)")
+        report.warnings.append(
+            f"{source}: {budget.left_out} entries without full text kept their summary "
+            f"(at most {MAX_LINKED_PAGES} linked pages fetched per feed)"
+        )
     if not out:
         raise BadArticle("no entry of the feed holds an article")
     return out
@@ -136,7 +144,7 @@ def _page_article(page: Fetched, *, url: str, report: Any) -> Article:
 def _body(article: Article) -> str:
     """The text after the headline (``make_article`` puts it back)."""
     if article.title and article.text.startswith(article.title):
-        return article.text[len(article.title):]
+        return article.text[len(article.title) :]
     return article.text
 
 

@@ -77,15 +77,20 @@ def fetch(url: str, *, timeout: float = FETCH_TIMEOUT_S, limit: int = MAX_FILE_B
                 size += len(chunk)
             headers: Message = response.headers
             data = b"".join(chunks)
-            return Fetched(url=response.geturl() or url, data=data[:limit], truncated=len(data) > limit,
-                           content_type=headers.get_content_type(), charset=headers.get_content_charset())
+            return Fetched(
+                url=response.geturl() or url,
+                data=data[:limit],
+                truncated=len(data) > limit,
+                content_type=headers.get_content_type(),
+                charset=headers.get_content_charset(),
+            )
     except FetchError:
         raise
     except urllib.error.HTTPError as exc:
         raise FetchError(f"HTTP {exc.code} {exc.reason}".strip()) from None
     except urllib.error.URLError as exc:
         raise FetchError(_reason(exc.reason)) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise FetchError(f"timed out after {timeout:g} s") from None
     except (OSError, ValueError) as exc:  # a dropped connection, a malformed address or response
         raise FetchError(_reason(exc)) from None

@@ -18,9 +18,10 @@ import errno
 import os
 import stat
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator
+from typing import BinaryIO
 
 #: Seconds one open (or one whole-file read) may take before the file is skipped.
 READ_TIMEOUT_S = 30.0
@@ -50,8 +51,14 @@ def reason_of(exc: OSError) -> str:
 
 # -- walking ---------------------------------------------------------------------------
 
-def iter_files(paths: Iterable[str | Path], *, suffixes: set[str], follow_symlinks: bool = False,
-               skip: Callable[[Skipped], None] = lambda s: None) -> Iterator[Path]:
+
+def iter_files(
+    paths: Iterable[str | Path],
+    *,
+    suffixes: set[str],
+    follow_symlinks: bool = False,
+    skip: Callable[[Skipped], None] = lambda s: None,
+) -> Iterator[Path]:
     """Regular files under ``paths`` with one of ``suffixes``, sorted, staying inside the roots.
 
     A root given as a file is taken whatever its suffix. Hidden entries are
@@ -73,8 +80,7 @@ def iter_files(paths: Iterable[str | Path], *, suffixes: set[str], follow_symlin
             skip(Skipped(str(root), _not_regular(mode)))
 
 
-def _walk(root: Path, *, suffixes: set[str], follow_symlinks: bool,
-          skip: Callable[[Skipped], None]) -> Iterator[Path]:
+def _walk(root: Path, *, suffixes: set[str], follow_symlinks: bool, skip: Callable[[Skipped], None]) -> Iterator[Path]:
     """Depth first, files of a folder before its subfolders, like ``os.walk``."""
     real_root = os.path.realpath(root)
     seen: set[str] = set()
@@ -93,8 +99,7 @@ def _walk(root: Path, *, suffixes: set[str], follow_symlinks: bool,
             continue
         subfolders = []
         for entry in entries:
-            kind = _classify(entry, suffixes=suffixes, follow_symlinks=follow_symlinks,
-                             real_root=real_root, skip=skip)
+            kind = _classify(entry, suffixes=suffixes, follow_symlinks=follow_symlinks, real_root=real_root, skip=skip)
             if kind == "folder":
                 subfolders.append(entry.path)
             elif kind == "file":
@@ -102,8 +107,9 @@ def _walk(root: Path, *, suffixes: set[str], follow_symlinks: bool,
         stack.extend(reversed(subfolders))
 
 
-def _classify(entry: os.DirEntry, *, suffixes: set[str], follow_symlinks: bool, real_root: str,
-              skip: Callable[[Skipped], None]) -> str | None:
+def _classify(
+    entry: os.DirEntry, *, suffixes: set[str], follow_symlinks: bool, real_root: str, skip: Callable[[Skipped], None]
+) -> str | None:
     """'folder' to descend into, 'file' to read, or None (skipped or not an article)."""
     try:
         if entry.is_dir(follow_symlinks=False):
@@ -131,15 +137,24 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _not_regular(mode: int) -> str:
-    kind = ("named pipe" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
-            else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file")
+    kind = (
+        "named pipe"
+        if stat.S_ISFIFO(mode)
+        else "socket"
+        if stat.S_ISSOCK(mode)
+        else "device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "special file"
+    )
     return f"not a regular file ({kind})"
 
 
 # -- reading ---------------------------------------------------------------------------
 
+
 def read_regular(path: Path, *, limit: int, timeout: float | None = None) -> tuple[bytes, int]:
     """At most ``limit`` bytes of a regular file and its full size, or OSError."""
+
     def read() -> tuple[bytes, int]:
         fd = _open_fd(path)
         try:
@@ -154,8 +169,9 @@ def read_regular(path: Path, *, limit: int, timeout: float | None = None) -> tup
 
 def open_regular(path: Path, *, timeout: float | None = None) -> BinaryIO:
     """A binary file object on a regular file (the open itself under a timeout)."""
-    fd = _call_with_timeout(lambda: _open_fd(path), seconds=READ_TIMEOUT_S if timeout is None else timeout,
-                            path=path, cleanup=os.close)
+    fd = _call_with_timeout(
+        lambda: _open_fd(path), seconds=READ_TIMEOUT_S if timeout is None else timeout, path=path, cleanup=os.close
+    )
     return os.fdopen(fd, "rb")
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from qa.converters.text import clean_text
 from qa.errors import MissingDependencyError
@@ -36,17 +37,27 @@ def article_id(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\n{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def make_article(title: str, body: str, path: str, date: str | None = None,
-                 section: str | None = None, url: str | None = None) -> Article:
+def make_article(
+    title: str, body: str, path: str, date: str | None = None, section: str | None = None, url: str | None = None
+) -> Article:
     """Assemble an article whose text is the headline, a blank line, the body."""
     full_title = " ".join(clean_text(title or "").split())
     body = clean_text(body or "").strip()
     if not body and not full_title:
         raise BadArticle("empty article")
-    text = f"{full_title}\n\n{body}" if full_title and body and not body.startswith(full_title) else (body or full_title)
+    text = (
+        f"{full_title}\n\n{body}" if full_title and body and not body.startswith(full_title) else (body or full_title)
+    )
     title = _cap_title(full_title or _first_line(text))
-    return Article(id=article_id(full_title, text), title=title, text=text,
-                   date=_clean_opt(date), section=_clean_opt(section), url=_clean_opt(url), path=path)
+    return Article(
+        id=article_id(full_title, text),
+        title=title,
+        text=text,
+        date=_clean_opt(date),
+        section=_clean_opt(section),
+        url=_clean_opt(url),
+        path=path,
+    )
 
 
 #: Longest headline kept (characters); a longer one is cut at a word and the whole stays in the text.
@@ -112,7 +123,7 @@ def derive_headline(text: str) -> str:
     """The first sentence of ``text``, cut on a word boundary at ``HEADLINE_CHARS``."""
     window = text[: 4 * HEADLINE_CHARS]
     spans = sentence_spans(window)
-    sentence = window[spans[0][0]:spans[0][1]] if spans else window.strip()
+    sentence = window[spans[0][0] : spans[0][1]] if spans else window.strip()
     if len(sentence) <= HEADLINE_CHARS:
         return sentence
     cut = sentence.rfind(" ", 0, HEADLINE_CHARS + 1)
@@ -136,7 +147,7 @@ def parse_markdown(text: str, path: str) -> list[Article]:
             if ":" in line:
                 k, v = line.split(":", 1)
                 meta[k.strip().lower()] = v.strip().strip("\"'")
-        text = text[m.end():]
+        text = text[m.end() :]
     title = meta.get("title")
     lines = text.strip("\n").split("\n")
     if not title:
@@ -153,15 +164,22 @@ def parse_markdown(text: str, path: str) -> list[Article]:
     body = _MD_MARK.sub("", body)
     body = re.sub(r"\n{3,}", "\n\n", body)
     date = meta.get("date")
-    return [make_article(_MD_MARK.sub("", title), body, path, date[:10] if date else None,
-                         meta.get("section") or meta.get("category"), meta.get("url"))]
+    return [
+        make_article(
+            _MD_MARK.sub("", title),
+            body,
+            path,
+            date[:10] if date else None,
+            meta.get("section") or meta.get("category"),
+            meta.get("url"),
+        )
+    ]
 
 
 def parse_html(text: str, path: str) -> list[Article]:
     """HTML news page: main text, headline and date through trafilatura."""
     trafilatura = _html_extractor()
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False,
-                                      include_tables=False)
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False)
     if doc is None:
         raise BadArticle("no article text found in HTML")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -170,8 +188,7 @@ def parse_html(text: str, path: str) -> list[Article]:
         raise BadArticle("no article text found in HTML")
     cats = data.get("categories")
     section = cats[0] if isinstance(cats, list) and cats else (cats or None)
-    return [make_article(data.get("title") or "", body, path, data.get("date"), section,
-                         data.get("url"))]
+    return [make_article(data.get("title") or "", body, path, data.get("date"), section, data.get("url"))]
 
 
 def _html_extractor():
@@ -184,10 +201,14 @@ def _html_extractor():
         import trafilatura
     except ImportError as exc:
         detail = (str(exc).splitlines() or [type(exc).__name__])[0]
-        fix = (f"pip install '{HTML_CLEANER}'" if "lxml_html_clean" in str(exc) or "html.clean" in str(exc)
-               else "make install")
-        raise MissingDependencyError(f"cannot read HTML articles, a library is missing ({detail}): "
-                                     f"run `{fix}` and index again") from None
+        fix = (
+            f"pip install '{HTML_CLEANER}'"
+            if "lxml_html_clean" in str(exc) or "html.clean" in str(exc)
+            else "make install"
+        )
+        raise MissingDependencyError(
+            f"cannot read HTML articles, a library is missing ({detail}): run `{fix}` and index again"
+        ) from None
     return trafilatura
 
 
@@ -217,9 +238,14 @@ def record_to_article(record: Any, path: str) -> Article:
     if body is None:
         raise BadArticle("record has no body/text field")
     date = _pick(record, _DATE_KEYS)
-    return make_article(str(_pick(record, _TITLE_KEYS) or ""), str(body), path,
-                        str(date)[:10] if date else None,
-                        _pick(record, _SECTION_KEYS), _pick(record, ("url", "link")))
+    return make_article(
+        str(_pick(record, _TITLE_KEYS) or ""),
+        str(body),
+        path,
+        str(date)[:10] if date else None,
+        _pick(record, _SECTION_KEYS),
+        _pick(record, ("url", "link")),
+    )
 
 
 def parse_json(text: str, path: str) -> list[Article]:

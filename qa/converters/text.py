@@ -82,7 +82,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     raise NotText("undecodable text")
 
 
-_CP1252_PUNCT = set("\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u20ac\u2022\u2122\u0152\u0153\u0160\u0161\u017d\u017e\u0178\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a\u201a\u201e\u0192")
+_CP1252_PUNCT = set(
+    "\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u20ac\u2022\u2122\u0152\u0153\u0160\u0161\u017d\u017e\u0178\u02c6\u02dc\u2020\u2021\u2030\u2039\u203a\u201a\u201e\u0192"
+)
 
 
 def _guess_utf16(data: bytes) -> str | None:

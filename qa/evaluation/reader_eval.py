@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from qa.evaluation.metrics import exact_match, f1_score, max_over_references
 
@@ -16,8 +16,9 @@ class ReaderPrediction:
     margin: float
 
 
-def read_examples(reader, questions: Sequence[str], contexts: Sequence[str], chunk: int = 64,
-                  progress=None) -> list[ReaderPrediction]:
+def read_examples(
+    reader, questions: Sequence[str], contexts: Sequence[str], chunk: int = 64, progress=None
+) -> list[ReaderPrediction]:
     """Best span of each (question, context) pair, ignoring any threshold."""
     out: list[ReaderPrediction] = []
     for lo in range(0, len(questions), chunk):

@@ -66,8 +66,9 @@ def summary_rows(report: EvalReport) -> list[tuple[str, str]]:
     ]
     if report.tuned:
         t = report.tuned
-        rows.append(("Tuned threshold",
-                     f"{_f(t['threshold'], 3)} (F1 {_f(t['f1'])}, answer rate {_f(t['answer_rate'])}%)"))
+        rows.append(
+            ("Tuned threshold", f"{_f(t['threshold'], 3)} (F1 {_f(t['f1'])}, answer rate {_f(t['answer_rate'])}%)")
+        )
     return rows
 
 
@@ -138,12 +139,25 @@ def write_wrong_answers(report: EvalReport, path: Path) -> Path:
     wrong = sorted(report.wrong_answers(), key=lambda it: -it.confidence)
     with open(path, "w", encoding="utf-8") as fh:
         for it in wrong:
-            fh.write(json.dumps({
-                "id": it.id, "question": it.question, "gold": it.golds, "prediction": it.prediction,
-                "best_span": it.best_span, "confidence": round(it.confidence, 4), "f1": round(it.f1, 4),
-                "understood_as": it.understood_as, "article": it.article, "gold_rank": it.gold_rank,
-                "passage": it.passage,
-            }, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": it.id,
+                        "question": it.question,
+                        "gold": it.golds,
+                        "prediction": it.prediction,
+                        "best_span": it.best_span,
+                        "confidence": round(it.confidence, 4),
+                        "f1": round(it.f1, 4),
+                        "understood_as": it.understood_as,
+                        "article": it.article,
+                        "gold_rank": it.gold_rank,
+                        "passage": it.passage,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return path
 
 
@@ -165,12 +179,22 @@ def plot_threshold_curve(report: EvalReport, path: Path) -> Path:
     ax.plot(ts, [s["exact_match"] for s in report.sweep], label="EM", color="tab:blue", linestyle=":")
     ax.plot(ts, [s["answer_rate"] for s in report.sweep], label="answer rate %", color="tab:orange")
     if report.sweep and "no_answer_accuracy" in report.sweep[0]:
-        ax.plot(ts, [s["no_answer_accuracy"] for s in report.sweep], label="no-answer accuracy %",
-                color="tab:green", linestyle="--")
+        ax.plot(
+            ts,
+            [s["no_answer_accuracy"] for s in report.sweep],
+            label="no-answer accuracy %",
+            color="tab:green",
+            linestyle="--",
+        )
     ax.axvline(report.threshold, color="grey", linestyle="--", linewidth=1, label=f"threshold {report.threshold:.2f}")
     if report.tuned:
-        ax.axvline(report.tuned["threshold"], color="tab:red", linestyle="-.", linewidth=1,
-                   label=f"tuned {report.tuned['threshold']:.2f}")
+        ax.axvline(
+            report.tuned["threshold"],
+            color="tab:red",
+            linestyle="-.",
+            linewidth=1,
+            label=f"tuned {report.tuned['threshold']:.2f}",
+        )
     ax.set_xlabel("confidence threshold (answer only at or above)")
     ax.set_ylabel("percent")
     ax.set_xlim(0, 1)
@@ -188,8 +212,7 @@ def plot_reliability(report: EvalReport, path: Path) -> Path:
     """Reliability diagram: accuracy of the top span per confidence bin."""
     plt = _pyplot()
     bins = report.reliability
-    fig, (ax, axh) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=110, sharex=True,
-                                  gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, axh) = plt.subplots(2, 1, figsize=(5.2, 5.6), dpi=110, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     centers = [(b["lo"] + b["hi"]) / 2 for b in bins]
     width = 1 / max(len(bins), 1)
     acc = [b["accuracy"] if b["accuracy"] is not None else 0.0 for b in bins]
@@ -197,8 +220,7 @@ def plot_reliability(report: EvalReport, path: Path) -> Path:
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
     pts = [(b["mean_confidence"], b["accuracy"]) for b in bins if b["count"]]
     if pts:
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", color="tab:red", markersize=4,
-                label="mean confidence")
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", color="tab:red", markersize=4, label="mean confidence")
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.set_title(f"{report.name} ({report.mode}): reliability, ECE {report.ece:.3f}", fontsize=10)
@@ -219,8 +241,11 @@ def markdown(report: EvalReport, plots: dict[str, str] | None = None, max_wrong:
     cfg = report.config
     lines.append(
         f"Reader `{_md(cfg.get('reader'))}`"
-        + (f", embedder `{_md(cfg.get('embedder'))}`, retrieval `{cfg.get('retrieval')}`, top-k {cfg.get('top_k')}"
-           if report.mode == "open" else "")
+        + (
+            f", embedder `{_md(cfg.get('embedder'))}`, retrieval `{cfg.get('retrieval')}`, top-k {cfg.get('top_k')}"
+            if report.mode == "open"
+            else ""
+        )
         + f"; {report.metrics['count']} questions"
         + (f" (sample {cfg['sample']}, seed {cfg['seed']})" if cfg.get("sample") else "")
         + (f" (first {cfg['limit']})" if cfg.get("limit") else "")
@@ -229,9 +254,13 @@ def markdown(report: EvalReport, plots: dict[str, str] | None = None, max_wrong:
     lines += ["", "| Metric | Value |", "| --- | ---: |"]
     lines += [f"| {_md(k)} | {_md(v)} |" for k, v in summary_rows(report)]
     noans = "no_ans_count" in report.metrics
-    lines += ["", "## Answers at other thresholds", "",
-              "| Threshold | EM | F1 | Answer rate % |" + (" No-answer acc. % |" if noans else ""),
-              "| ---: | ---: | ---: | ---: |" + (" ---: |" if noans else "")]
+    lines += [
+        "",
+        "## Answers at other thresholds",
+        "",
+        "| Threshold | EM | F1 | Answer rate % |" + (" No-answer acc. % |" if noans else ""),
+        "| ---: | ---: | ---: | ---: |" + (" ---: |" if noans else ""),
+    ]
     for s in report.sweep[::5]:
         row = f"| {s['threshold']:.2f} | {_f(s['exact_match'])} | {_f(s['f1'])} | {_f(s['answer_rate'])} |"
         if noans:
@@ -242,8 +271,13 @@ def markdown(report: EvalReport, plots: dict[str, str] | None = None, max_wrong:
         for label, name in plots.items():
             lines.append(f"![{label}]({name})")
     wrong = sorted(report.wrong_answers(), key=lambda it: -it.confidence)
-    lines += ["", f"## Wrong answers ({len(wrong)}; the {min(max_wrong, len(wrong))} most confident)", "",
-              "| Question | Gold | Reply | Confidence |", "| --- | --- | --- | ---: |"]
+    lines += [
+        "",
+        f"## Wrong answers ({len(wrong)}; the {min(max_wrong, len(wrong))} most confident)",
+        "",
+        "| Question | Gold | Reply | Confidence |",
+        "| --- | --- | --- | ---: |",
+    ]
     for it in wrong[:max_wrong]:
         gold = " / ".join(it.golds) if it.golds else "(no answer)"
         reply = it.prediction or f"(abstained; best: {it.best_span})"
@@ -255,12 +289,17 @@ def markdown(report: EvalReport, plots: dict[str, str] | None = None, max_wrong:
 def conversation_markdown(r: ConversationReport) -> str:
     lines = ["# Conversation evaluation", "", "| Metric | Value |", "| --- | ---: |"]
     lines += [f"| {_md(k)} | {_md(v)} |" for k, v in conversation_rows(r)]
-    lines += ["", "| Conversation | Turn | Question | Understood as | Reply | F1 | Rewrite ok |",
-              "| --- | ---: | --- | --- | --- | ---: | --- |"]
+    lines += [
+        "",
+        "| Conversation | Turn | Question | Understood as | Reply | F1 | Rewrite ok |",
+        "| --- | ---: | --- | --- | --- | ---: | --- |",
+    ]
     for t in r.items:
         ok = "–" if t.rewrite_ok is None else ("yes" if t.rewrite_ok else "no")
-        lines.append(f"| {_md(t.conversation)} | {t.turn + 1} | {_md(t.question)} | {_md(t.understood_as)} | "
-                     f"{_md(t.prediction or '(no answer)')} | {t.f1:.2f} | {ok} |")
+        lines.append(
+            f"| {_md(t.conversation)} | {t.turn + 1} | {_md(t.question)} | {_md(t.understood_as)} | "
+            f"{_md(t.prediction or '(no answer)')} | {t.f1:.2f} | {ok} |"
+        )
     lines.append("")
     return "\n".join(lines)
 

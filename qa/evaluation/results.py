@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from qa.evaluation.gold import GoldItem
 from qa.evaluation.metrics import exact_match, f1_score, max_over_references
@@ -48,20 +49,29 @@ class ItemResult:
 
 
 def _score(prediction: str, golds: Sequence[str]) -> tuple[float, float]:
-    return (max_over_references(exact_match, prediction, golds),
-            max_over_references(f1_score, prediction, golds))
+    return (max_over_references(exact_match, prediction, golds), max_over_references(f1_score, prediction, golds))
 
 
-def make_item(gold: GoldItem, best_span: str, confidence: float, threshold: float, latency_s: float,
-              **extra: Any) -> ItemResult:
+def make_item(
+    gold: GoldItem, best_span: str, confidence: float, threshold: float, latency_s: float, **extra: Any
+) -> ItemResult:
     span_em, span_f1 = _score(best_span, gold.answers)
     abstain_em, abstain_f1 = _score("", gold.answers)
     answered = bool(best_span) and confidence >= threshold
     return ItemResult(
-        id=gold.id, question=gold.question, golds=list(gold.answers), prediction=best_span if answered else "",
-        best_span=best_span, confidence=confidence,
-        exact_match=span_em if answered else abstain_em, f1=span_f1 if answered else abstain_f1,
-        span_em=span_em, span_f1=span_f1, abstain_em=abstain_em, abstain_f1=abstain_f1, latency_s=latency_s,
+        id=gold.id,
+        question=gold.question,
+        golds=list(gold.answers),
+        prediction=best_span if answered else "",
+        best_span=best_span,
+        confidence=confidence,
+        exact_match=span_em if answered else abstain_em,
+        f1=span_f1 if answered else abstain_f1,
+        span_em=span_em,
+        span_f1=span_f1,
+        abstain_em=abstain_em,
+        abstain_f1=abstain_f1,
+        latency_s=latency_s,
         **extra,
     )
 

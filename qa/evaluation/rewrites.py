@@ -82,9 +82,13 @@ def load_rewrite_set(path: str | Path) -> list[RewriteConversation]:
 
 def _turn(raw: dict) -> RewriteTurn:
     answers = raw.get("answers") or []
-    return RewriteTurn(question=str(raw["question"]), answer=str(answers[0]) if answers else "",
-                       contains=tuple(raw.get("rewrite_contains") or ()),
-                       excludes=tuple(raw.get("rewrite_excludes") or ()), like=raw.get("rewrite_like"))
+    return RewriteTurn(
+        question=str(raw["question"]),
+        answer=str(answers[0]) if answers else "",
+        contains=tuple(raw.get("rewrite_contains") or ()),
+        excludes=tuple(raw.get("rewrite_excludes") or ()),
+        like=raw.get("rewrite_like"),
+    )
 
 
 def problems(rewrite: str, turn: RewriteTurn) -> list[str]:
@@ -114,8 +118,10 @@ def score_rewrites(convs: Sequence[RewriteConversation]) -> RewriteReport:
 
 def format_report(report: RewriteReport) -> str:
     """One line for the accuracy, then one per failed turn."""
-    lines = [f"rewrite accuracy {report.accuracy:.1f}% ({len(report.checks) - len(report.failures)}"
-             f"/{len(report.checks)} follow-ups)"]
+    lines = [
+        f"rewrite accuracy {report.accuracy:.1f}% ({len(report.checks) - len(report.failures)}"
+        f"/{len(report.checks)} follow-ups)"
+    ]
     for c in report.failures:
         lines.append(f"  {c.conversation}#{c.turn}: {c.question!r} -> {c.rewrite!r}: {'; '.join(c.problems)}")
     return "\n".join(lines)

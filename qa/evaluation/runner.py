@@ -21,9 +21,10 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from qa.contract import EvalMode
 from qa.evaluation.gold import GoldItem, load_gold, select, unique_contexts
@@ -33,8 +34,18 @@ from qa.evaluation.results import ConversationReport, EvalReport, ItemResult, Tu
 from qa.evaluation.scoring import RECALL_AT, _latency, recall_from_ranks, summarize, tune_threshold
 from qa.store.index_settings import SETTINGS_FILE, load_threshold, save_threshold  # noqa: F401 (re-exported)
 
-__all__ = ["ConversationReport", "EvalReport", "ItemResult", "TurnResult", "evaluate", "index_contexts",
-           "retrieval_metrics", "top_span", "with_article_contexts", "machine_info"]
+__all__ = [
+    "ConversationReport",
+    "EvalReport",
+    "ItemResult",
+    "TurnResult",
+    "evaluate",
+    "index_contexts",
+    "machine_info",
+    "retrieval_metrics",
+    "top_span",
+    "with_article_contexts",
+]
 
 Progress = Callable[[int, int], None]
 
@@ -51,9 +62,14 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": cpu,
-            "cpu_count": os.cpu_count(), "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads()}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def _contains(passage: str, answer: str) -> bool:
@@ -162,8 +178,9 @@ def top_span(answer) -> tuple[str, float, str, str | None]:
     return span, float(answer.confidence), passage, (article.title if article else None)
 
 
-def _run_open(assistant, items: Sequence[GoldItem], threshold: float, top_k: int | None,
-              progress: Progress | None) -> list[ItemResult]:
+def _run_open(
+    assistant, items: Sequence[GoldItem], threshold: float, top_k: int | None, progress: Progress | None
+) -> list[ItemResult]:
     gold_passages = _GoldPassages(assistant)
     depth = max(RECALL_AT)
     out: list[ItemResult] = []
@@ -174,30 +191,42 @@ def _run_open(assistant, items: Sequence[GoldItem], threshold: float, top_k: int
         span, conf, passage, title = top_span(answer)
         # Recall is measured on a deeper list than the reader sees; not timed.
         rank = gold_passages.rank(g, assistant.retrieve(answer.understood_as or g.question, depth))
-        out.append(make_item(
-            g, span, conf, threshold, latency,
-            retrieve_s=answer.timings.get("retrieve_s"), read_s=answer.timings.get("read_s"),
-            gold_rank=rank, passage=passage, article=title, understood_as=answer.understood_as,
-        ))
+        out.append(
+            make_item(
+                g,
+                span,
+                conf,
+                threshold,
+                latency,
+                retrieve_s=answer.timings.get("retrieve_s"),
+                read_s=answer.timings.get("read_s"),
+                gold_rank=rank,
+                passage=passage,
+                article=title,
+                understood_as=answer.understood_as,
+            )
+        )
         if progress:
             progress(n, len(items))
     return out
 
 
-def _run_reader(reader, items: Sequence[GoldItem], threshold: float,
-                progress: Progress | None) -> list[ItemResult]:
+def _run_reader(reader, items: Sequence[GoldItem], threshold: float, progress: Progress | None) -> list[ItemResult]:
     missing = [g.id for g in items if not g.context]
     if missing:
-        raise ValueError(f"reader mode needs a context for every question; {len(missing)} have none "
-                         f"(first: {missing[0]}); use open mode for those")
+        raise ValueError(
+            f"reader mode needs a context for every question; {len(missing)} have none "
+            f"(first: {missing[0]}); use open mode for those"
+        )
     out: list[ItemResult] = []
     for n, g in enumerate(items, 1):
         t0 = time.perf_counter()
         (pred,) = read_examples(reader, [g.question], [g.context])
         latency = time.perf_counter() - t0
         conf = reader.confidence(pred.margin) if pred.text else 0.0
-        out.append(make_item(g, pred.text, conf, threshold, latency, read_s=latency, passage=g.context or "",
-                             article=g.title))
+        out.append(
+            make_item(g, pred.text, conf, threshold, latency, read_s=latency, passage=g.context or "", article=g.title)
+        )
         if progress:
             progress(n, len(items))
     return out
@@ -249,24 +278,40 @@ def evaluate(
         latency["retrieve"] = _latency([r.retrieve_s for r in results if r.retrieve_s is not None])
         latency["read"] = _latency([r.read_s for r in results if r.read_s is not None])
     config = {
-        "mode": mode.value, "questions": len(results), "limit": limit, "sample": sample, "seed": seed,
-        "threshold": t, "top_k": top_k or getattr(assistant, "top_k", None),
+        "mode": mode.value,
+        "questions": len(results),
+        "limit": limit,
+        "sample": sample,
+        "seed": seed,
+        "threshold": t,
+        "top_k": top_k or getattr(assistant, "top_k", None),
         "retrieval": getattr(assistant, "retrieval", None) if mode is EvalMode.OPEN else None,
         "reader": getattr(assistant.reader, "model_name", None),
         "bf16": getattr(assistant.reader, "bf16", None),
-        "embedder": getattr(getattr(assistant, "embedder", None), "model_name", None) if mode is EvalMode.OPEN else None,
+        "embedder": getattr(getattr(assistant, "embedder", None), "model_name", None)
+        if mode is EvalMode.OPEN
+        else None,
         "machine": machine_info(),
     }
     return EvalReport(
-        name=name or "gold", mode=mode.value, threshold=t, metrics=metrics, latency=latency,
-        throughput_qps=len(results) / wall if wall > 0 else 0.0, ece=ece, sweep=sweep, reliability=rel,
-        config=config, items=results, retrieval=retrieval, tuned=tune_threshold(results) if tune else None,
+        name=name or "gold",
+        mode=mode.value,
+        threshold=t,
+        metrics=metrics,
+        latency=latency,
+        throughput_qps=len(results) / wall if wall > 0 else 0.0,
+        ece=ece,
+        sweep=sweep,
+        reliability=rel,
+        config=config,
+        items=results,
+        retrieval=retrieval,
+        tuned=tune_threshold(results) if tune else None,
         seconds=wall,
     )
 
 
-def index_contexts(items: Sequence[GoldItem], index_dir: str | Path | None = None,
-                   progress=None, **assistant_kwargs):
+def index_contexts(items: Sequence[GoldItem], index_dir: str | Path | None = None, progress=None, **assistant_kwargs):
     """An Assistant over the distinct contexts of ``items``, one article each.
 
     Used for open mode over SQuAD: the paragraphs become the "articles" the
@@ -288,5 +333,4 @@ def index_contexts(items: Sequence[GoldItem], index_dir: str | Path | None = Non
             if title:
                 rec["section"] = title.replace("_", " ")
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    return Assistant.from_paths([src], index_dir=index_dir or work / "index", progress=progress,
-                                **assistant_kwargs)
+    return Assistant.from_paths([src], index_dir=index_dir or work / "index", progress=progress, **assistant_kwargs)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import statistics
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from qa.evaluation.metrics import expected_calibration_error, reliability_bins
 from qa.evaluation.results import ItemResult
@@ -40,16 +41,18 @@ def score_at(items: Sequence[ItemResult], threshold: float) -> dict[str, Any]:
         "count": len(items),
     }
     if no:
-        out.update({
-            "has_ans_exact_match": _pct(em[i] for i in has),
-            "has_ans_f1": _pct(f1[i] for i in has),
-            "no_ans_exact_match": _pct(em[i] for i in no),
-            "no_ans_f1": _pct(f1[i] for i in no),
-            # Abstained where the articles do not say.
-            "no_answer_accuracy": _pct(1.0 - answered[i] for i in no),
-            "has_ans_count": len(has),
-            "no_ans_count": len(no),
-        })
+        out.update(
+            {
+                "has_ans_exact_match": _pct(em[i] for i in has),
+                "has_ans_f1": _pct(f1[i] for i in has),
+                "no_ans_exact_match": _pct(em[i] for i in no),
+                "no_ans_f1": _pct(f1[i] for i in no),
+                # Abstained where the articles do not say.
+                "no_answer_accuracy": _pct(1.0 - answered[i] for i in no),
+                "has_ans_count": len(has),
+                "no_ans_count": len(no),
+            }
+        )
     return out
 
 
@@ -62,14 +65,14 @@ def tune_threshold(items: Sequence[ItemResult]) -> dict[str, Any]:
     confidence, so that it is not balanced on one question's score.
     """
     confs = sorted({round(it.confidence, 6) for it in items if it.best_span})
-    candidates = [0.0] + confs + [1.0 + 1e-9]
+    candidates = [0.0, *confs, 1.0 + 1e-9]
     best_i, best_f1 = 0, -1.0
     for i, t in enumerate(candidates):
         f1 = score_at(items, t)["f1"] or 0.0
         if f1 >= best_f1 - 1e-12:
             best_i, best_f1 = i, f1
     t = candidates[best_i]
-    if 0 < best_i:
+    if best_i > 0:
         t = (candidates[best_i - 1] + candidates[best_i]) / 2
     t = min(max(t, 0.0), 1.0)
     at = score_at(items, t)
@@ -87,8 +90,11 @@ def percentile(xs: Sequence[float], q: float) -> float | None:
 
 
 def _latency(xs: Sequence[float]) -> dict[str, float | None]:
-    return {"p50_ms": _ms(percentile(xs, 50)), "p95_ms": _ms(percentile(xs, 95)),
-            "mean_ms": _ms(statistics.fmean(xs) if xs else None)}
+    return {
+        "p50_ms": _ms(percentile(xs, 50)),
+        "p95_ms": _ms(percentile(xs, 95)),
+        "mean_ms": _ms(statistics.fmean(xs) if xs else None),
+    }
 
 
 def _ms(x: float | None) -> float | None:

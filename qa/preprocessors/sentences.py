@@ -12,7 +12,7 @@ looking at a window around it rather than at the whole article.
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 _BOUNDARY = re.compile(r"""(?<=[.!?])["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])|\n+""")
 _ABBREV = re.compile(
@@ -49,8 +49,11 @@ def iter_sentence_spans(text: str, lo: int = 0, hi: int | None = None) -> Iterat
 def _after_abbreviation(text: str, m: re.Match, start: int) -> bool:
     """A plain space after "Dr." or "U.S." is no boundary; only the last few characters decide."""
     gap = m.group(0)
-    return gap.isspace() and "\n" not in gap and bool(
-        _ABBREV.search(text, max(start, m.start() - _ABBREV_REACH), m.start()))
+    return (
+        gap.isspace()
+        and "\n" not in gap
+        and bool(_ABBREV.search(text, max(start, m.start() - _ABBREV_REACH), m.start()))
+    )
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
@@ -61,8 +64,7 @@ def _trim(text: str, a: int, b: int) -> tuple[int, int] | None:
     return (a, b) if b > a else None
 
 
-def sentence_at(text: str, start: int, end: int | None = None, *,
-                reach: int = SENTENCE_REACH) -> tuple[int, int]:
+def sentence_at(text: str, start: int, end: int | None = None, *, reach: int = SENTENCE_REACH) -> tuple[int, int]:
     """The sentence (or sentences) that hold the span ``[start, end)``.
 
     Only ``reach`` characters on either side are split, so finding the

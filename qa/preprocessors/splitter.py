@@ -13,8 +13,9 @@ however long the article is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from qa.preprocessors.sentences import iter_sentence_spans
 from qa.types import Article, Passage
@@ -41,15 +42,16 @@ class PassageSplitter:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], tokenizer=None) -> "PassageSplitter":
+    def from_dict(cls, data: dict[str, Any], tokenizer=None) -> PassageSplitter:
         return cls(tokenizer=tokenizer, **data)
 
     def run(self, article: Article) -> list[Passage]:
         text = article.text
         passages: list[Passage] = []
         for a, b in self._pack(self._units(text)):
-            passages.append(Passage(id=f"{article.id}:{len(passages)}", article_id=article.id,
-                                    start=a, end=b, text=text[a:b]))
+            passages.append(
+                Passage(id=f"{article.id}:{len(passages)}", article_id=article.id, start=a, end=b, text=text[a:b])
+            )
         return passages
 
     def _pack(self, units: Iterable[Unit]) -> Iterator[tuple[int, int]]:
@@ -60,7 +62,7 @@ class PassageSplitter:
             while current and total + unit[2] > self.max_tokens:
                 yield current[0][0], current[-1][1]
                 keep = min(self.overlap_sentences, len(current) - 1)
-                current = current[len(current) - keep:]
+                current = current[len(current) - keep :]
                 total = sum(u[2] for u in current)
             current.append(unit)
             total += unit[2]
@@ -98,8 +100,13 @@ class PassageSplitter:
             return [[m.end() for m in _WORD.finditer(text, a, b)] for a, b in batch]
         if not batch:
             return []
-        enc = self.tokenizer([text[a:b] for a, b in batch], add_special_tokens=False,
-                             return_offsets_mapping=True, truncation=False, verbose=False)
+        enc = self.tokenizer(
+            [text[a:b] for a, b in batch],
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
+        )
         return [[a + e for _, e in offsets] for (a, _), offsets in zip(batch, enc["offset_mapping"])]
 
 

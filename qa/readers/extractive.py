@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
 from qa.quiet import quiet_third_party
-from qa.resources import reader_path
 from qa.readers.spans import SpanCandidate, decode_window, encode_windows, pad_windows
+from qa.resources import reader_path
 
 #: Settings file written next to a trained model (calibration, threshold, window).
 READER_SETTINGS = "newsdesk_reader.json"
@@ -61,7 +62,7 @@ class ReaderSettings:
     calibration: Calibration = field(default_factory=Calibration)
 
     @classmethod
-    def load(cls, model_dir: Path) -> "ReaderSettings":
+    def load(cls, model_dir: Path) -> ReaderSettings:
         p = Path(model_dir) / READER_SETTINGS
         if not p.is_file():
             return cls()
@@ -113,8 +114,9 @@ def _load_fp32(model: str, device: str):
     return tok, mdl
 
 
-def load_model(model: str | Path, device: str = "cpu", precision: Precision | str | None = None,
-               quantize: str | None = None):
+def load_model(
+    model: str | Path, device: str = "cpu", precision: Precision | str | None = None, quantize: str | None = None
+):
     """Load (tokenizer, model) once per process per precision; safetensors only, no remote code.
 
     The float32 weights are loaded and then converted: bf16 casts the weights
@@ -177,16 +179,18 @@ class ExtractiveReader:
         self._model = None
 
     @classmethod
-    def from_loaded(cls, tokenizer, model, settings: ReaderSettings, bf16: bool | None = None,
-                    **kwargs) -> "ExtractiveReader":
+    def from_loaded(
+        cls, tokenizer, model, settings: ReaderSettings, bf16: bool | None = None, **kwargs
+    ) -> ExtractiveReader:
         """Wrap a tokenizer and model already in memory (training, tests, the precision probe).
 
         A float32 model asked to run in bf16 runs under autocast.
         """
         reader = cls(model="<in-memory>", settings=settings, bf16=bf16, **kwargs)
         reader._tokenizer, reader._model = tokenizer, model
-        reader.precision_choice = Choice(role="reader", precision=reader.requested_precision,
-                                         source=Source.FORCED, reason="model given in memory")
+        reader.precision_choice = Choice(
+            role="reader", precision=reader.requested_precision, source=Source.FORCED, reason="model given in memory"
+        )
         return reader
 
     @property
@@ -209,7 +213,7 @@ class ExtractiveReader:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ExtractiveReader":
+    def from_dict(cls, data: dict[str, Any]) -> ExtractiveReader:
         return cls(**data)
 
     # -- loading ------------------------------------------------------------
@@ -225,11 +229,13 @@ class ExtractiveReader:
     def resolve_precision(self) -> Choice:
         if self.precision_choice is None:
             if self.device != "cpu" and self.requested_precision is Precision.AUTO:
-                self.precision_choice = Choice(role="reader", precision=Precision.FP32,
-                                               source=Source.FORCED, reason="not a CPU")
+                self.precision_choice = Choice(
+                    role="reader", precision=Precision.FP32, source=Source.FORCED, reason="not a CPU"
+                )
             else:
-                self.precision_choice = resolve("reader", self.model_name, self.requested_precision,
-                                                self._probe, libraries=("transformers",))
+                self.precision_choice = resolve(
+                    "reader", self.model_name, self.requested_precision, self._probe, libraries=("transformers",)
+                )
         return self.precision_choice
 
     def _probe(self, candidates: list[Precision]) -> list[Trial]:
@@ -249,8 +255,7 @@ class ExtractiveReader:
             if agrees:
                 readers[p] = r
         ms = best_ms({p: (lambda r=r: r.logits(windows)) for p, r in readers.items()})
-        return [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p])
-                for p in candidates]
+        return [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p]) for p in candidates]
 
     def _agrees(self, ref: list[ContextPrediction], got: list[ContextPrediction]) -> tuple[bool, str]:
         """Same best span, same answer/no-answer decision, confidence within the tolerance."""
@@ -321,9 +326,7 @@ class ExtractiveReader:
         logits = self.logits(windows)
         per_ctx: list[list[SpanCandidate]] = [[] for _ in contexts]
         for w, (s, e) in zip(windows, logits):
-            per_ctx[w.context_index].extend(
-                decode_window(w, s, e, st.max_answer_tokens, self.spans_per_context)
-            )
+            per_ctx[w.context_index].extend(decode_window(w, s, e, st.max_answer_tokens, self.spans_per_context))
         preds = []
         for cands in per_ctx:
             merged: dict[tuple[int, int], SpanCandidate] = {}

@@ -17,8 +17,8 @@ is batched across questions (``Assistant.ask_many``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from qa.readers.extractive import ContextPrediction, ExtractiveReader
 
@@ -44,8 +44,9 @@ def settled(reader: ExtractiveReader, preds: Sequence[ContextPrediction], rule: 
     return best > float("-inf") and reader.confidence(best) >= rule.confidence
 
 
-def read_ranked(reader: ExtractiveReader, questions: Sequence[str], contexts: Sequence[Sequence[str]],
-                rule: StopRule = StopRule()) -> list[list[ContextPrediction]]:
+def read_ranked(
+    reader: ExtractiveReader, questions: Sequence[str], contexts: Sequence[Sequence[str]], rule: StopRule = StopRule()
+) -> list[list[ContextPrediction]]:
     """Predictions for a prefix of each question's passages (given in retrieval order).
 
     ``contexts[i]`` are question ``i``'s passages; the result holds one
@@ -56,14 +57,13 @@ def read_ranked(reader: ExtractiveReader, questions: Sequence[str], contexts: Se
         return _read(reader, questions, contexts, preds, list(range(len(questions))), 0, None)
     first = max(rule.first, 1)
     _read(reader, questions, contexts, preds, list(range(len(questions))), 0, first)
-    pending = [i for i in range(len(questions))
-               if len(contexts[i]) > first and not settled(reader, preds[i], rule)]
+    pending = [i for i in range(len(questions)) if len(contexts[i]) > first and not settled(reader, preds[i], rule)]
     return _read(reader, questions, contexts, preds, pending, first, None)
 
 
 def _read(reader, questions, contexts, preds, which: list[int], lo: int, size: int | None):
     """Read passages ``lo:lo+size`` of the questions in ``which``, all in one predict call."""
-    pairs = [(i, c) for i in which for c in contexts[i][lo: None if size is None else lo + size]]
+    pairs = [(i, c) for i in which for c in contexts[i][lo : None if size is None else lo + size]]
     if pairs:
         out = reader.predict([questions[i] for i, _ in pairs], [c for _, c in pairs])
         for (i, _), p in zip(pairs, out):

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from qa.timeexpr import MONTHS, WEEKDAYS, Order, resolve_day
 from qa.types import AnswerSpan, TimelineEntry
@@ -84,9 +84,12 @@ def place_in_time(
     per_article: dict[str, AnswerSpan] = {}
     names = question_names(question)
     for span in ranked:
-        if span.confidence >= floor and span.article.id not in per_article:
-            if span is best or text_of is None or on_story(text_of(span), names):
-                per_article[span.article.id] = span
+        if (
+            span.confidence >= floor
+            and span.article.id not in per_article
+            and (span is best or text_of is None or on_story(text_of(span), names))
+        ):
+            per_article[span.article.id] = span
     spans = list(per_article.values())
     if len(spans) < 2:
         return Timeline(lead=best, entries=[], confidence=best.confidence)
@@ -95,8 +98,10 @@ def place_in_time(
     chosen = [lead, *others][:MAX_ENTRIES]
     agree = {id(s): s is lead or agrees(s.text, lead.text) for s in chosen}
     entries = [_entry(s, agree[id(s)], sentence_of) for s in chosen]
-    witnesses = [s.confidence for s in _independent([s for s in spans if s is not lead and agrees(s.text, lead.text)],
-                                                     lead, sentence_of)]
+    witnesses = [
+        s.confidence
+        for s in _independent([s for s in spans if s is not lead and agrees(s.text, lead.text)], lead, sentence_of)
+    ]
     return Timeline(lead=lead, entries=entries, confidence=agreement_confidence(lead.confidence, witnesses))
 
 
@@ -129,13 +134,20 @@ def _date(span: AnswerSpan) -> str:
     return (span.article.date or "")[:10]
 
 
-def _entry(span: AnswerSpan, agrees_with_best: bool,
-           sentence_of: Callable[[AnswerSpan], tuple[str, str]]) -> TimelineEntry:
+def _entry(
+    span: AnswerSpan, agrees_with_best: bool, sentence_of: Callable[[AnswerSpan], tuple[str, str]]
+) -> TimelineEntry:
     _, before = sentence_of(span)
-    return TimelineEntry(text=span.text, article=span.article, date=span.article.date,
-                         confidence=span.confidence, start=span.start, end=span.end,
-                         agrees_with_best=agrees_with_best,
-                         resolved_date=resolve_day(span.text, article_date=span.article.date, before=before))
+    return TimelineEntry(
+        text=span.text,
+        article=span.article,
+        date=span.article.date,
+        confidence=span.confidence,
+        start=span.start,
+        end=span.end,
+        agrees_with_best=agrees_with_best,
+        resolved_date=resolve_day(span.text, article_date=span.article.date, before=before),
+    )
 
 
 def agreement_confidence(confidence: float, witnesses: Sequence[float]) -> float:
@@ -155,8 +167,9 @@ def agreement_confidence(confidence: float, witnesses: Sequence[float]) -> float
     return min(1.0, confidence + max(boost, 0.0))
 
 
-def _independent(spans: list[AnswerSpan], lead: AnswerSpan,
-                 sentence_of: Callable[[AnswerSpan], tuple[str, str]]) -> list[AnswerSpan]:
+def _independent(
+    spans: list[AnswerSpan], lead: AnswerSpan, sentence_of: Callable[[AnswerSpan], tuple[str, str]]
+) -> list[AnswerSpan]:
     """Spans whose sentences are not copies of the lead's or of one another's."""
     seen = [_words(sentence_of(lead)[0])]
     kept = []
@@ -168,9 +181,34 @@ def _independent(spans: list[AnswerSpan], lead: AnswerSpan,
     return kept
 
 
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ARTICLES = {"a", "an", "the"}
 

@@ -29,8 +29,9 @@ class HybridRetriever:
     def to_dict(self) -> dict[str, Any]:
         return {"mode": self.mode, "candidates": self.candidates}
 
-    def run(self, question: str, query_vector: np.ndarray | None, top_k: int = 5,
-            mask: np.ndarray | None = None) -> list[RetrievedPassage]:
+    def run(
+        self, question: str, query_vector: np.ndarray | None, top_k: int = 5, mask: np.ndarray | None = None
+    ) -> list[RetrievedPassage]:
         n = max(self.candidates, top_k)
         dense = self.dense.run(query_vector, n, mask) if self.mode != "bm25" and query_vector is not None else []
         sparse = self.sparse.run(question, n, mask) if self.mode != "dense" else []
@@ -43,7 +44,8 @@ class HybridRetriever:
             fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
         ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
         return [
-            RetrievedPassage(passage=self.passages[row], score=score, rank=i, dense_rank=d_rank.get(row),
-                             sparse_rank=s_rank.get(row))
+            RetrievedPassage(
+                passage=self.passages[row], score=score, rank=i, dense_rank=d_rank.get(row), sparse_rank=s_rank.get(row)
+            )
             for i, (row, score) in enumerate(ranked, 1)
         ]

@@ -25,6 +25,5 @@ class BM25Retriever:
             return []
         k = min(top_k, self.n)
         weight = mask.astype(np.float32) if mask is not None else None
-        ids, scores = self.bm25.retrieve([words], k=k, show_progress=False, n_threads=1,
-                                         weight_mask=weight)
+        ids, scores = self.bm25.retrieve([words], k=k, show_progress=False, n_threads=1, weight_mask=weight)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if s > 0]

@@ -35,11 +35,17 @@ from qa.types import Answer
 _ORG_NOUNS = "|".join(sorted(W.ORG_NOUNS))
 _AUX = "|".join(sorted(W.AUX))
 _VERB = "|".join(sorted(W.VERBS))
-ANAPHOR = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|that|this|these|those|there|then|so)\b"
-                     rf"|\bthe\s+({_ORG_NOUNS})\b", re.I)
+ANAPHOR = re.compile(
+    r"\b(he|him|his|she|her|hers|it|its|they|them|their|that|this|these|those|there|then|so)\b"
+    rf"|\bthe\s+({_ORG_NOUNS})\b",
+    re.I,
+)
 _ABOUT = re.compile(r"\b(?:about|regarding|concerning)\s+((?:the|a|an)\s+[^?.,;]+)", re.I)
-_WH_AUX = re.compile(r"^\s*(?:(?:at|in|on|for|since|from)\s+)?(what|which|who|whom|when|where|why|how)"
-                     rf"(?:\s+(?:many|much|long|old|far|often|[a-z]+))??\s+({_AUX})\s+", re.I)
+_WH_AUX = re.compile(
+    r"^\s*(?:(?:at|in|on|for|since|from)\s+)?(what|which|who|whom|when|where|why|how)"
+    rf"(?:\s+(?:many|much|long|old|far|often|[a-z]+))??\s+({_AUX})\s+",
+    re.I,
+)
 
 
 @dataclass

@@ -26,8 +26,10 @@ PERSON, GROUP, ORG, THING, PLACE, TIME = "person", "group", "org", "thing", "pla
 _NAME = re.compile(r"(?<![\w'’])([A-Z][\w’'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w’'.-]*)*)")
 _TOKEN = re.compile(r"[\w’'%,.-]*\w|[\w]")
 _DATES = "|".join(sorted((d.capitalize() for d in W.DAYS | W.MONTHS), key=len, reverse=True))
-_TIME = re.compile(r"\b(?:on|in|since|by|until|last|this|next)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
-                   rf"(?:{_DATES})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:\s+\d{{4}})?\b|\bin\s+\d{{4}}\b")
+_TIME = re.compile(
+    r"\b(?:on|in|since|by|until|last|this|next)\s+(?:the\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+    rf"(?:{_DATES})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?(?:\s+\d{{4}})?\b|\bin\s+\d{{4}}\b"
+)
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def classify_answer(answer: str) -> Mention | None:
     if re.search(r"\band\b|,", text):
         return Mention(text, PERSON, plural=True)
     lead = re.match(r"^(?:the\s+)?(?:[a-z]+\s+)*", text)
-    rest = text[lead.end():] if lead and not text.lower().startswith("the ") else text
+    rest = text[lead.end() :] if lead and not text.lower().startswith("the ") else text
     if text.lower().startswith("the "):
         return classify_name(text[4:], "the") if text[4:5].isupper() else noun_phrase_mention(text)
     return classify_name(text) if rest[:1].isupper() else noun_phrase_mention(text)
@@ -133,7 +135,7 @@ def noun_phrases(question: str) -> list[tuple[int, Mention]]:
     for i, (w, pos) in enumerate(tokens):
         if w.lower() in ("the", "a", "an") and i + 1 < len(words) and _opens_phrase(words[i + 1]):
             end = _np_end(words, i + 1)
-            phrase = question[pos:tokens[end - 1][1] + len(words[end - 1])].rstrip(",.")
+            phrase = question[pos : tokens[end - 1][1] + len(words[end - 1])].rstrip(",.")
             if end > i + 1:
                 out.append((pos, noun_phrase_mention(phrase)))
     bare = re.search(r"\b(?:on|over)\s+([a-z]{4,})\s*\??$", question)
@@ -157,9 +159,13 @@ def names(question: str) -> list[tuple[int, Mention]]:
             continue
         text = " ".join(words)
         before = question[:start].split()[-1:] or [""]
-        after = question[start + len(text):].lstrip()
-        if before[0].lower() == "the" and after[:1].islower() and not after.startswith(("and", "or")) \
-                and after.split()[0].lower() not in W.VERBS | W.FUNCTION:
+        after = question[start + len(text) :].lstrip()
+        if (
+            before[0].lower() == "the"
+            and after[:1].islower()
+            and not after.startswith(("and", "or"))
+            and after.split()[0].lower() not in W.VERBS | W.FUNCTION
+        ):
             continue  # "the Riverside bridge": a modifier inside a noun phrase
         out.append((start if before[0].lower() != "the" else start - 4, classify_name(text, before[0])))
     return out

@@ -34,10 +34,26 @@ from qa.rewrite.mentions import PLACE, THING, Mention, names
 
 _ORG_NOUNS = "|".join(sorted(W.ORG_NOUNS))
 _AUX_WH = "|".join(sorted(W.AUX | W.WH))
-_PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|it|its|they|them|their|there|then)\b"
-                      rf"|\b(that|this)\b(?:\s+([a-z][\w'-]*))?|\bthe\s+({_ORG_NOUNS})\b", re.I)
-_CLASS = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f", "it": "it", "its": "it",
-          "that": "it", "this": "it", "they": "pl", "them": "pl", "their": "pl"}
+_PRONOUN = re.compile(
+    r"\b(he|him|his|she|her|hers|it|its|they|them|their|there|then)\b"
+    rf"|\b(that|this)\b(?:\s+([a-z][\w'-]*))?|\bthe\s+({_ORG_NOUNS})\b",
+    re.I,
+)
+_CLASS = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "it": "it",
+    "its": "it",
+    "that": "it",
+    "this": "it",
+    "they": "pl",
+    "them": "pl",
+    "their": "pl",
+}
 _WHAT_ABOUT = re.compile(r"^(?:and\s+)?(?:what|how)\s+about\s+(.+?)\s*\??$|^and\s+([^?]+?)\s*\?$", re.I)
 _BARE_WH = re.compile(r"^(?:and\s+|so\s+)?(why|when|where|how)\s*\??$", re.I)
 _LEAD = re.compile(r"^(?:and|so|also|then|ok|okay|well)[,\s]+", re.I)
@@ -68,7 +84,7 @@ class _Binder:
 
     def sub(self, m: re.Match, text: str) -> str:
         word, demo, after, org_noun = m.group(1), m.group(2), m.group(3), m.group(4)
-        before = text[:m.start()].split()[-1:] or [""]
+        before = text[: m.start()].split()[-1:] or [""]
         if org_noun:
             ref = self.find("company")
             return self._done(ref.text) if ref else m.group(0)
@@ -77,9 +93,10 @@ class _Binder:
         low = word.lower()
         if low in _PERSONAL and any(pos < m.start() and agrees(low, mention) for pos, mention in names(text)):
             return word  # "Where was Blinken when he spoke?": bound inside the question itself
-        next_word = text[m.end():].split()[:1]
-        possessive = low in ("his", "its", "their") or (low == "her" and next_word and next_word[0][:1].isalpha()
-                                                        and next_word[0].lower() not in W.FUNCTION)
+        next_word = text[m.end() :].split()[:1]
+        possessive = low in ("his", "its", "their") or (
+            low == "her" and next_word and next_word[0][:1].isalpha() and next_word[0].lower() not in W.FUNCTION
+        )
         ref = self.find(low)
         if not ref:
             return word
@@ -120,7 +137,7 @@ def _swap(last: str, new: str) -> str:
     if prep:
         old = re.search(rf"\b{prep.group(1)}\s+(?:the\s+)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", last)
         if old:
-            return last[:old.start()] + new + last[old.end():]
+            return last[: old.start()] + new + last[old.end() :]
     subj = subject(last)
     old_text = subj.text if subj and subj.text in last else next((m.text for _, m in names(last)), None)
     if old_text and old_text in last:
@@ -221,6 +238,8 @@ def rewrite_all(questions: Sequence[str], answers: Sequence[str]) -> list[str]:
 
 def same_question(a: str, b: str) -> bool:
     """Whether two questions say the same words (case, spacing and punctuation aside)."""
+
     def norm(s: str) -> list[str]:
         return re.findall(r"\w+", s.lower())
+
     return norm(a) == norm(b)

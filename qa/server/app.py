@@ -44,15 +44,24 @@ MAX_BODY_BYTES = 256 * 1024
 RETRY_AFTER_S = 2
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 500, 503)}
-_ANSWER_DOC = {"description": "the answer, in the JSON form `newsdesk ask --json` prints "
-                              "(`format`, `version`, `question`, `text`, `confidence`, `article`, `start`, `end`, "
-                              "`sentence`, `alternatives`, `passages`, ...)"}
+    code: {"model": ErrorBody} for code in (400, 401, 404, 413, 415, 422, 500, 503)
+}
+_ANSWER_DOC = {
+    "description": "the answer, in the JSON form `newsdesk ask --json` prints "
+    "(`format`, `version`, `question`, `text`, `confidence`, `article`, `start`, `end`, "
+    "`sentence`, `alternatives`, `passages`, ...)"
+}
 
 
-def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = None, max_batch: int = 8,
-               max_wait_s: float = 0.002, max_queue: int = 256,
-               conversations: ConversationStore | None = None) -> FastAPI:
+def create_app(
+    engine_factory: Callable[[], Engine],
+    *,
+    api_key: str | None = None,
+    max_batch: int = 8,
+    max_wait_s: float = 0.002,
+    max_queue: int = 256,
+    conversations: ConversationStore | None = None,
+) -> FastAPI:
     """The app; ``engine_factory`` runs on the engine thread at startup (open the index there).
 
     ``api_key``, when given, must be sent as ``Authorization: Bearer <key>``
@@ -70,14 +79,23 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
         finally:
             await asyncio.to_thread(worker.stop)
 
-    app = FastAPI(title="Newsdesk", summary="Exact, cited answers from news articles.", version="1",
-                  lifespan=lifespan, responses=_ERRORS)
+    app = FastAPI(
+        title="Newsdesk",
+        summary="Exact, cited answers from news articles.",
+        version="1",
+        lifespan=lifespan,
+        responses=_ERRORS,
+    )
     app.state.worker, app.state.conversations = worker, store
     install_error_handlers(app)
     app.add_middleware(GuardMiddleware, max_body_bytes=MAX_BODY_BYTES)
 
-    @app.get("/v1/health", response_model=Health, tags=["service"],
-             responses={503: {"model": Health, "description": "models still loading, or failed to load"}})
+    @app.get(
+        "/v1/health",
+        response_model=Health,
+        tags=["service"],
+        responses={503: {"model": Health, "description": "models still loading, or failed to load"}},
+    )
     async def health() -> JSONResponse:
         """200 with the article and passage counts once the models are loaded; 503 before (or if loading failed)."""
         if worker.ready:
@@ -97,8 +115,11 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
         answer = await _result(worker, lambda: worker.ask(body.question, **options))
         return JSONResponse(answer_to_json(answer))
 
-    @api.post("/ask_many", tags=["questions"],
-              responses={200: {"description": "a list of answers, in the order of the questions"}})
+    @api.post(
+        "/ask_many",
+        tags=["questions"],
+        responses={200: {"description": "a list of answers, in the order of the questions"}},
+    )
     async def ask_many(body: AskManyRequest) -> JSONResponse:
         """Answer several questions (at most 64) in one request; the list keeps their order."""
         for i, q in enumerate(body.questions):
@@ -136,13 +157,17 @@ def create_app(engine_factory: Callable[[], Engine], *, api_key: str | None = No
         return Response(status_code=204)
 
     @api.get("/articles", response_model=ArticlePage, tags=["articles"])
-    async def articles(limit: int = Query(50, ge=1, le=MAX_PAGE), offset: int = Query(0, ge=0),
-                       text: bool = Query(False, description="include each article's plain text")) -> ArticlePage:
+    async def articles(
+        limit: int = Query(50, ge=1, le=MAX_PAGE),
+        offset: int = Query(0, ge=0),
+        text: bool = Query(False, description="include each article's plain text"),
+    ) -> ArticlePage:
         """The indexed articles, newest first, a page at a time (no body text unless ``text=true``)."""
         _require_ready(worker)
-        page = worker.articles[offset:offset + limit]
-        return ArticlePage(total=len(worker.articles), limit=limit, offset=offset,
-                           articles=[ArticleOut.of(a, text=text) for a in page])
+        page = worker.articles[offset : offset + limit]
+        return ArticlePage(
+            total=len(worker.articles), limit=limit, offset=offset, articles=[ArticleOut.of(a, text=text) for a in page]
+        )
 
     @api.get("/articles/{article_id}", response_model=ArticleOut, tags=["articles"])
     async def article(article_id: str) -> ArticleOut:
@@ -175,16 +200,24 @@ class _ApiKey:
     async def __call__(self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]) -> None:
         given = credentials.credentials.encode("utf-8") if credentials else b""
         if not (credentials and hmac.compare_digest(given, self._expected)):
-            raise ApiError(401, "unauthorized", "missing or wrong API key: send Authorization: Bearer <key>",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "missing or wrong API key: send Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
 
 def _require_ready(worker: EngineWorker) -> None:
     if worker.state == "failed":
         raise ApiError(503, "startup_failed", f"the server could not load its index: {worker.failure}")
     if not worker.ready:
-        raise ApiError(503, "loading", "the models are still loading; try again in a moment",
-                       headers={"Retry-After": str(RETRY_AFTER_S)})
+        raise ApiError(
+            503,
+            "loading",
+            "the models are still loading; try again in a moment",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
 
 
 async def _result(worker: EngineWorker, submit: Callable[[], Future]) -> Any:
@@ -212,5 +245,8 @@ def _conversation(store: ConversationStore, cid: str) -> Any:
 
 
 def _unknown(cid: str) -> ApiError:
-    return ApiError(404, "conversation_not_found",
-                    f"no conversation {cid[:80]!r} (it may have expired): start one with POST /v1/conversations")
+    return ApiError(
+        404,
+        "conversation_not_found",
+        f"no conversation {cid[:80]!r} (it may have expired): start one with POST /v1/conversations",
+    )

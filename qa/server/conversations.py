@@ -24,8 +24,14 @@ class UnknownConversation(KeyError):
 
 
 class ConversationStore:
-    def __init__(self, *, max_count: int = 1000, idle_s: float = 1800.0, max_turns: int = 50,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        max_count: int = 1000,
+        idle_s: float = 1800.0,
+        max_turns: int = 50,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_count, self.idle_s, self.max_turns = max(1, max_count), idle_s, max(1, max_turns)
         self._clock = clock
         self._lock = threading.Lock()

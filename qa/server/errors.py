@@ -36,9 +36,18 @@ ENGINE_ERRORS: tuple[tuple[type[NewsdeskError], int, str], ...] = (
     (NewsdeskError, 400, "bad_request"),
 )
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 413: "body_too_large",
-               415: "unsupported_media_type", 429: "too_many_requests", 503: "unavailable"}
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    503: "unavailable",
+}
 
 
 class ApiError(Exception):
@@ -54,8 +63,7 @@ def error_body(*, code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": one_line(message, MAX_MESSAGE_CHARS)}}
 
 
-def error_response(*, status: int, code: str, message: str,
-                   headers: Mapping[str, str] | None = None) -> JSONResponse:
+def error_response(*, status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse(error_body(code=code, message=message), status_code=status, headers=dict(headers or {}))
 
 
@@ -126,8 +134,11 @@ class GuardMiddleware:
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             bad = not declared.isdigit()
-            await error_response(status=400 if bad else 413, code="bad_request" if bad else "body_too_large",
-                                 message="invalid Content-Length" if bad else too_large)(scope, receive, send)
+            await error_response(
+                status=400 if bad else 413,
+                code="bad_request" if bad else "body_too_large",
+                message="invalid Content-Length" if bad else too_large,
+            )(scope, receive, send)
             return
         started, seen = False, 0
 
@@ -152,6 +163,9 @@ class GuardMiddleware:
             log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
             if started:  # the status line is out; all that is left is to end the connection
                 raise
-            response = error_response(status=500, code="internal_error",
-                                      message="the server failed to answer this request; it has been logged")
+            response = error_response(
+                status=500,
+                code="internal_error",
+                message="the server failed to answer this request; it has been logged",
+            )
             await response(scope, receive, send)

@@ -61,17 +61,22 @@ class FiltersIn(_Strict):
 
 
 class AskOptions(_Strict):
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, strict=True,
-                                 description="passages to read (default: the server's)")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False,
-                                       description="no-answer threshold for this request only")
+    top_k: int | None = Field(
+        None, ge=1, le=MAX_TOP_K, strict=True, description="passages to read (default: the server's)"
+    )
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, allow_inf_nan=False, description="no-answer threshold for this request only"
+    )
     filters: FiltersIn | None = None
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``Engine.ask``/``ask_many``."""
         filters = self.filters.to_filters() if self.filters else None
-        return {"top_k": self.top_k, "threshold": self.threshold,
-                "filters": filters if filters is not None and filters.active else None}
+        return {
+            "top_k": self.top_k,
+            "threshold": self.threshold,
+            "filters": filters if filters is not None and filters.active else None,
+        }
 
 
 class AskRequest(AskOptions):
@@ -102,8 +107,15 @@ class ArticleOut(BaseModel):
 
     @classmethod
     def of(cls, article: Any, *, text: bool) -> ArticleOut:
-        return cls(id=article.id, title=plain(article.title), date=article.date, section=article.section,
-                   url=article.url, path=article.path, text=article.text if text else None)
+        return cls(
+            id=article.id,
+            title=plain(article.title),
+            date=article.date,
+            section=article.section,
+            url=article.url,
+            path=article.path,
+            text=article.text if text else None,
+        )
 
 
 class ArticlePage(BaseModel):
@@ -123,5 +135,6 @@ class Health(BaseModel):
 class ErrorBody(BaseModel):
     """Every error response: ``{"error": {"code": ..., "message": ...}}``."""
 
-    error: dict[str, str] = Field(examples=[{"code": "empty_question",
-                                             "message": "Please type a question with some words in it."}])
+    error: dict[str, str] = Field(
+        examples=[{"code": "empty_question", "message": "Please type a question with some words in it."}]
+    )

@@ -65,8 +65,9 @@ class Busy(Exception):
 class EngineWorker:
     """Loads the engine in the background and then answers from one thread."""
 
-    def __init__(self, factory: Callable[[], Engine], *, max_batch: int = 8, max_wait_s: float = 0.002,
-                 max_queue: int = 256) -> None:
+    def __init__(
+        self, factory: Callable[[], Engine], *, max_batch: int = 8, max_wait_s: float = 0.002, max_queue: int = 256
+    ) -> None:
         self._factory = factory
         self.max_batch = max(1, int(max_batch))
         self.max_wait_s = max(0.0, float(max_wait_s))
@@ -111,9 +112,12 @@ class EngineWorker:
         """Queue length and how many questions each engine call carried, so batching can be seen working."""
         sizes = dict(sorted(self.batch_sizes.items()))
         calls = sum(sizes.values())
-        return {"queued": self._queue.qsize(), "max_batch": self.max_batch,
-                "engine_calls_by_batch_size": {str(k): v for k, v in sizes.items()},
-                "mean_batch": round(sum(k * v for k, v in sizes.items()) / calls, 2) if calls else None}
+        return {
+            "queued": self._queue.qsize(),
+            "max_batch": self.max_batch,
+            "engine_calls_by_batch_size": {str(k): v for k, v in sizes.items()},
+            "mean_batch": round(sum(k * v for k, v in sizes.items()) / calls, 2) if calls else None,
+        }
 
     # -- submitting --------------------------------------------------------------
     def ask(self, question: str, **options: Any) -> Future:
@@ -152,8 +156,10 @@ class EngineWorker:
             stats = engine.stats()
             self.articles = list(engine.articles())
             self.articles_by_id = {a.id: a for a in self.articles}
-            self.counts = {"articles": int(stats.get("articles", len(self.articles))),
-                           "passages": int(stats.get("passages", 0))}
+            self.counts = {
+                "articles": int(stats.get("articles", len(self.articles))),
+                "passages": int(stats.get("passages", 0)),
+            }
             self.engine = engine
             self.state = "ready"
             log.info("models loaded: %(articles)d articles, %(passages)d passages", self.counts)
@@ -176,8 +182,11 @@ class EngineWorker:
         deadline = time.monotonic() + self.max_wait_s
         while len(batch) < self.max_batch:
             try:
-                nxt = self._queue.get(timeout=max(deadline - time.monotonic(), 0)) \
-                    if deadline > time.monotonic() else self._queue.get_nowait()
+                nxt = (
+                    self._queue.get(timeout=max(deadline - time.monotonic(), 0))
+                    if deadline > time.monotonic()
+                    else self._queue.get_nowait()
+                )
             except queue.Empty:
                 break
             if not isinstance(nxt, _Ask):
@@ -211,8 +220,7 @@ class EngineWorker:
                 if len(answers) != len(jobs):
                     raise RuntimeError(f"ask_many gave {len(answers)} answers for {len(jobs)} questions")
             except Exception:  # one bad question must not fail the others: ask them one by one
-                log.warning("a batch of %d questions failed; answering them one at a time", len(jobs),
-                            exc_info=True)
+                log.warning("a batch of %d questions failed; answering them one at a time", len(jobs), exc_info=True)
             else:
                 self.batch_sizes[len(jobs)] += 1
                 for job, answer in zip(jobs, answers):
@@ -224,4 +232,3 @@ class EngineWorker:
                 job.future.set_result(engine.ask(job.question, **job.options))
             except Exception as exc:  # handed to the waiting request
                 job.future.set_exception(exc)
-

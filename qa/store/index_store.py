@@ -25,14 +25,14 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
-from qa.quiet import quiet_third_party
 from qa.errors import IndexError_, IndexLockedError, NewsdeskError
+from qa.quiet import quiet_third_party
 from qa.store import integrity
 from qa.store.integrity import Verification
 from qa.types import Article, Passage
@@ -205,19 +205,26 @@ class IndexStore:
             raise IndexError_(f"index vectors in {gen} do not match dimension {dim}: {hint}")
         vectors = raw.reshape(-1, dim)
         if len(vectors) != len(passages) or len(passages) != man.get("passages"):
-            raise IndexError_(
-                f"index in {self.root} has {len(vectors)} vectors for {len(passages)} passages: {hint}"
-            )
+            raise IndexError_(f"index in {self.root} has {len(vectors)} vectors for {len(passages)} passages: {hint}")
         # Hashes after the structural checks, whose messages say more (a count mismatch, a short file).
         verification = integrity.verify_primary(gen, sums, hint=hint, background=background)
         integrity.check_finite(vectors, where=gen, hint=hint)
         derived = [n for n in sums if n not in integrity.PRIMARY_FILES] if not background else []
         damaged = set(integrity.mismatched(gen, sums, derived))
-        dense = self._read_faiss(gen, files, len(passages), vectors, man.get("faiss", "flat"),
-                                 damaged="dense.faiss" in damaged)
+        dense = self._read_faiss(
+            gen, files, len(passages), vectors, man.get("faiss", "flat"), damaged="dense.faiss" in damaged
+        )
         bm25 = self._read_bm25(gen, passages, damaged=any(n.startswith("bm25/") for n in damaged))
-        return IndexData(articles=articles, passages=passages, vectors=vectors, dense=dense, bm25=bm25,
-                         manifest=man, groups=groups, verification=verification)
+        return IndexData(
+            articles=articles,
+            passages=passages,
+            vectors=vectors,
+            dense=dense,
+            bm25=bm25,
+            manifest=man,
+            groups=groups,
+            verification=verification,
+        )
 
     def _read_metadata(self, path: Path, hint: str):
         try:
@@ -229,9 +236,7 @@ class IndexStore:
                 for row in con.execute(f"SELECT {','.join(ARTICLE_COLUMNS)} FROM articles"):
                     articles[row[0]] = Article(**dict(zip(ARTICLE_COLUMNS, row)))
                 passages = []
-                for pid, aid, s, e in con.execute(
-                    "SELECT id,article_id,start,end FROM passages ORDER BY row"
-                ):
+                for pid, aid, s, e in con.execute("SELECT id,article_id,start,end FROM passages ORDER BY row"):
                     passages.append(Passage(id=pid, article_id=aid, start=s, end=e, text=articles[aid].text[s:e]))
                 groups = {}
                 if con.execute("SELECT 1 FROM sqlite_master WHERE name='wire_groups'").fetchone():
@@ -281,7 +286,7 @@ class IndexStore:
         self.exists()  # a file where the folder should be: one line, not FileExistsError
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fh = open(self.root / ".lock", "a+")
+            fh = open(self.root / ".lock", "a+")  # noqa: SIM115 (held open for the lock's lifetime)
         except OSError as exc:
             raise integrity.write_failure(exc, self.root) from exc
         try:
@@ -302,9 +307,18 @@ class IndexStore:
             self._writing = False
             fh.close()
 
-    def write(self, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
-              embedder: str, dimension: int, faiss_kind: str = "auto", extra: dict | None = None,
-              *, groups: dict[str, str] | None = None) -> Path:
+    def write(
+        self,
+        articles: dict[str, Article],
+        passages: list[Passage],
+        vectors: np.ndarray,
+        embedder: str,
+        dimension: int,
+        faiss_kind: str = "auto",
+        extra: dict | None = None,
+        *,
+        groups: dict[str, str] | None = None,
+    ) -> Path:
         """Write a complete new generation, then switch CURRENT to it.
 
         Any failure (a full disk, a read-only folder, SQLite or FAISS errors)
@@ -323,8 +337,17 @@ class IndexStore:
         tmp = self.root / f"gen-{number:06d}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            self._build(tmp, articles=articles, passages=passages, vectors=vec, embedder=embedder,
-                        dimension=dimension, faiss_kind=faiss_kind, extra=extra, groups=groups or {})
+            self._build(
+                tmp,
+                articles=articles,
+                passages=passages,
+                vectors=vec,
+                embedder=embedder,
+                dimension=dimension,
+                faiss_kind=faiss_kind,
+                extra=extra,
+                groups=groups or {},
+            )
             self._switch_to(tmp, final)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -338,9 +361,19 @@ class IndexStore:
             shutil.rmtree(stale, ignore_errors=True)
         return final
 
-    def _build(self, tmp: Path, *, articles: dict[str, Article], passages: list[Passage], vectors: np.ndarray,
-               embedder: str, dimension: int, faiss_kind: str, extra: dict | None,
-               groups: dict[str, str]) -> None:
+    def _build(
+        self,
+        tmp: Path,
+        *,
+        articles: dict[str, Article],
+        passages: list[Passage],
+        vectors: np.ndarray,
+        embedder: str,
+        dimension: int,
+        faiss_kind: str,
+        extra: dict | None,
+        groups: dict[str, str],
+    ) -> None:
         """Every file of a generation in ``tmp``, the manifest (with sizes and hashes) last."""
         import faiss
 
@@ -350,8 +383,9 @@ class IndexStore:
         kind = faiss_kind
         if kind == "auto":
             kind = "hnsw" if len(passages) > APPROXIMATE_THRESHOLD else "flat"
-        faiss.write_index(build_faiss(vectors.reshape(-1, dimension), kind if len(passages) else "flat"),
-                          str(tmp / "dense.faiss"))
+        faiss.write_index(
+            build_faiss(vectors.reshape(-1, dimension), kind if len(passages) else "flat"), str(tmp / "dense.faiss")
+        )
         build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
         files, sums = integrity.describe(tmp)
         manifest = {
@@ -388,8 +422,9 @@ class IndexStore:
         _fsync_dir(self.root)
 
     @staticmethod
-    def _write_metadata(path: Path, articles: dict[str, Article], passages: list[Passage],
-                        groups: dict[str, str]) -> None:
+    def _write_metadata(
+        path: Path, articles: dict[str, Article], passages: list[Passage], groups: dict[str, str]
+    ) -> None:
         con = sqlite3.connect(path)
         try:
             con.executescript(
@@ -407,8 +442,9 @@ class IndexStore:
                 "INSERT INTO passages VALUES (?,?,?,?,?)",
                 ((i, p.id, p.article_id, p.start, p.end) for i, p in enumerate(passages)),
             )
-            con.executemany("INSERT INTO wire_groups VALUES (?,?)",
-                            ((a, g) for a, g in groups.items() if a in articles))
+            con.executemany(
+                "INSERT INTO wire_groups VALUES (?,?)", ((a, g) for a, g in groups.items() if a in articles)
+            )
             con.commit()
         finally:
             con.close()

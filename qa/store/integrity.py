@@ -43,8 +43,9 @@ def file_sha256(path: Path) -> str:
 
 def generation_files(gen: Path) -> dict[str, Path]:
     """Every file of a generation but its manifest, by path relative to the generation."""
-    return {p.relative_to(gen).as_posix(): p for p in sorted(gen.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"}
+    return {
+        p.relative_to(gen).as_posix(): p for p in sorted(gen.rglob("*")) if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def describe(gen: Path) -> tuple[dict[str, int], dict[str, str]]:
@@ -55,8 +56,10 @@ def describe(gen: Path) -> tuple[dict[str, int], dict[str, str]]:
 
 # -- the manifest ----------------------------------------------------------------
 
+
 def validate_manifest(man: object, *, where: Path, hint: str) -> dict:
     """The manifest if its fields have the right types, else one line naming the rebuild."""
+
     def bad(what: str) -> IndexError_:
         return IndexError_(f"index manifest in {where} is corrupt ({what}): {hint}")
 
@@ -101,6 +104,7 @@ def check_finite(vectors: np.ndarray, *, where: Path, hint: str) -> None:
 
 # -- checking hashes now or in the background --------------------------------------
 
+
 @dataclass
 class Verification:
     """The outcome of hashing an index's primary files, possibly still running."""
@@ -126,6 +130,7 @@ def primary_bytes(gen: Path) -> int:
 
 def verify_primary(gen: Path, sums: dict[str, str], *, hint: str, background: bool) -> Verification:
     """Hash the vectors and metadata against the manifest, now or in a daemon thread."""
+
     def damage() -> IndexError_ | None:
         bad = mismatched(gen, sums, PRIMARY_FILES)
         if bad:

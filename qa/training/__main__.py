@@ -1,9 +1,8 @@
-"""``python -m qa.training train|campaign|export``: train the reader and ship it."""
+"""``python -m qa.training train|campaign|export|decision``: train the reader and ship it."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 
@@ -25,11 +24,25 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--config", default="qa/training/configs/reader-minilm.json")
     e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
     e.add_argument("--out", default="models/reader")
-    e.add_argument("--calibration-size", type=int, default=2000,
-                   help="held-out answerable questions (and as many no-answer pairs, half other-article, "
-                        "half own paragraph minus answer) to calibrate on")
+    e.add_argument(
+        "--calibration-size",
+        type=int,
+        default=2000,
+        help="held-out answerable questions (and as many no-answer pairs, half other-article, "
+        "half own paragraph minus answer) to calibrate on",
+    )
     e.add_argument("--skip-int8", action="store_true", help="do not try dynamic int8 (it lost 6 F1 here)")
     e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
+    d = sub.add_parser("decision", help="fit the no-answer decision of an exported reader on held-out pairs")
+    d.add_argument(
+        "--config",
+        default="qa/training/configs/reader-minilm-v2.json",
+        help="the config whose held-out split and SQuAD 2.0 files are used",
+    )
+    d.add_argument("--reader", default="models/reader")
+    d.add_argument("--answerable", type=int, default=600)
+    d.add_argument("--per-kind", type=int, default=150)
+    d.add_argument("--pairs", help="JSONL of read pairs: written, or reused when it exists")
     args = parser.parse_args(argv)
 
     if getattr(args, "threads", 0):
@@ -41,18 +54,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         from qa.training.train import train
 
-        cfg = TrainConfig.load(args.config, output_dir=args.output_dir, limit=args.limit,
-                               max_steps=args.max_steps)
+        cfg = TrainConfig.load(args.config, output_dir=args.output_dir, limit=args.limit, max_steps=args.max_steps)
         path = train(cfg)
         print(f"checkpoint: {path}")
         return 0
     if args.command == "campaign":
         return _campaign(args)
+    if args.command == "decision":
+        import json
+
+        from qa.training.export_decision import refit_shipped
+
+        report = refit_shipped(
+            TrainConfig.load(args.config),
+            args.reader,
+            n_answerable=args.answerable,
+            n_per_kind=args.per_kind,
+            pairs_file=args.pairs,
+        )
+        print(json.dumps(report["chosen"], indent=2))
+        return 0
     from qa.training.export import export
 
     cfg = TrainConfig.load(args.config)
-    export(cfg, args.checkpoint, args.out, args.dev, args.calibration_size, try_int8=not args.skip_int8,
-           config_path=args.config)
+    export(
+        cfg,
+        args.checkpoint,
+        args.out,
+        args.dev,
+        args.calibration_size,
+        try_int8=not args.skip_int8,
+        config_path=args.config,
+    )
     return 0
 
 
@@ -69,11 +102,16 @@ def _campaign(args) -> int:
         return 0
     from qa.training.launch import start_background
 
-    extra = [f"--{k.replace('_', '-')}={v}" for k, v in (("max_steps", args.max_steps),
-                                                           ("output_dir", args.output_dir)) if v is not None]
+    extra = [
+        f"--{k.replace('_', '-')}={v}"
+        for k, v in (("max_steps", args.max_steps), ("output_dir", args.output_dir))
+        if v is not None
+    ]
     pid = start_background(args.config, Path(cfg.output_dir), extra)
-    print(f"campaign started: PID {pid}, log {Path(cfg.output_dir) / 'train.log'}, "
-          f"JSONL {Path(cfg.output_dir) / 'log.jsonl'}")
+    print(
+        f"campaign started: PID {pid}, log {Path(cfg.output_dir) / 'train.log'}, "
+        f"JSONL {Path(cfg.output_dir) / 'log.jsonl'}"
+    )
     return 0
 
 

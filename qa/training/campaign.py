@@ -67,9 +67,12 @@ def campaign_data(cfg: TrainConfig) -> CampaignData:
     for k, kind in enumerate(KINDS, start=1):
         examples += negs[kind]
         kinds += [k] * len(negs[kind])
-    counts = {"train_questions": len(train_rows), "heldout_questions": len(held),
-              "negatives": {k: len(v) for k, v in negs.items()},
-              "heldout_negatives": {k: len(v) for k, v in held_negs.items()}}
+    counts = {
+        "train_questions": len(train_rows),
+        "heldout_questions": len(held),
+        "negatives": {k: len(v) for k, v in negs.items()},
+        "heldout_negatives": {k: len(v) for k, v in held_negs.items()},
+    }
     return CampaignData(examples, kinds, held, held_negs, counts)
 
 
@@ -79,8 +82,14 @@ def decline_margin(settings) -> float:
     return (math.log(t / (1 - t)) - cal.b) / cal.a
 
 
-def evaluate(reader, held: list[QAExample], negatives: dict[str, list[QAExample]], n_answerable: int,
-             n_per_kind: int, margin_rule: float) -> dict:
+def evaluate(
+    reader,
+    held: list[QAExample],
+    negatives: dict[str, list[QAExample]],
+    n_answerable: int,
+    n_per_kind: int,
+    margin_rule: float,
+) -> dict:
     """Answerable EM/F1 and, for answerable and every kind, % declined.
 
     ``declined`` uses the reader's decision rule (calibrated confidence below
@@ -101,9 +110,14 @@ def evaluate(reader, held: list[QAExample], negatives: dict[str, list[QAExample]
         s = rng.sample(pairs, min(n_per_kind, len(pairs)))
         q = read_examples(reader, [e.question for e in s], [e.context for e in s])
         declined[kind], declined_null[kind] = pct(q, margin_rule), pct(q, 0.0)
-    return {"exact_match": round(scores["exact_match"], 2), "f1": round(scores["f1"], 2),
-            "answerable_count": len(p), "decline_margin": round(margin_rule, 3),
-            "declined": declined, "declined_null": declined_null}
+    return {
+        "exact_match": round(scores["exact_match"], 2),
+        "f1": round(scores["f1"], 2),
+        "answerable_count": len(p),
+        "decline_margin": round(margin_rule, 3),
+        "declined": declined,
+        "declined_null": declined_null,
+    }
 
 
 def _step_seconds(model, inputs, bf16: bool) -> float:
@@ -137,17 +151,28 @@ def time_precisions(model, batches, warmup: int = 2) -> tuple[float, float]:
 def choose_precision(setting, model, feats: PackedFeatures, pad_id: int, batch_size: int) -> dict:
     """bf16 only when measured faster here: it pays off with native bf16 and loses without."""
     if setting is not True and setting is not False and setting != "auto":
-        raise ValueError(f"bf16 must be true, false or \"auto\", not {setting!r}")
+        raise ValueError(f'bf16 must be true, false or "auto", not {setting!r}')
     if setting != "auto":
         return {"bf16": bool(setting), "measured": False}
     import torch
 
     idx = list(range(0, len(feats), max(1, len(feats) // 6)))[:6]
-    batches = [{k: torch.from_numpy(v) for k, v in feats.batch(
-        [(i + j) % len(feats) for j in range(batch_size)], pad_id).items()} for i in idx]
+    batches = [
+        {
+            k: torch.from_numpy(v)
+            for k, v in feats.batch([(i + j) % len(feats) for j in range(batch_size)], pad_id).items()
+        }
+        for i in idx
+    ]
     fp32, bf16 = time_precisions(model, batches)
-    return {"bf16": bf16 < fp32, "measured": True, "fp32_s_per_step": round(fp32, 3),
-            "bf16_s_per_step": round(bf16, 3), "speedup": round(fp32 / bf16, 2), "batch_size": batch_size}
+    return {
+        "bf16": bf16 < fp32,
+        "measured": True,
+        "fp32_s_per_step": round(fp32, 3),
+        "bf16_s_per_step": round(bf16, 3),
+        "speedup": round(fp32 / bf16, 2),
+        "batch_size": batch_size,
+    }
 
 
 def _optimizer(model, cfg: TrainConfig, total_steps: int):
@@ -155,8 +180,10 @@ def _optimizer(model, cfg: TrainConfig, total_steps: int):
 
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": cfg.weight_decay},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
         {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
@@ -191,22 +218,35 @@ def run_campaign(cfg: TrainConfig) -> Path:
     total_steps = max(1, int(steps_per_epoch * cfg.epochs))
     if cfg.max_steps:
         total_steps = min(total_steps, cfg.max_steps)
-    _log(out, {"event": "data", **data.counts, "windows": len(feats), "steps_per_epoch": steps_per_epoch,
-               "total_steps": total_steps, "fingerprint": fingerprint, "seconds": round(time.time() - t_data, 1),
-               "comment": cfg.comment})
+    _log(
+        out,
+        {
+            "event": "data",
+            **data.counts,
+            "windows": len(feats),
+            "steps_per_epoch": steps_per_epoch,
+            "total_steps": total_steps,
+            "fingerprint": fingerprint,
+            "seconds": round(time.time() - t_data, 1),
+            "comment": cfg.comment,
+        },
+    )
 
     ckpt = find_checkpoint(out)
     src = str(ckpt) if ckpt else (cfg.init_from or base)
-    model = AutoModelForQuestionAnswering.from_pretrained(src, use_safetensors=True, dtype=torch.float32,
-                                                          attention_probs_dropout_prob=0.0)
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        src, use_safetensors=True, dtype=torch.float32, attention_probs_dropout_prob=0.0
+    )
     model.train()
     optimizer, scheduler = _optimizer(model, cfg, total_steps)
     step, seen, train_s = 0, 0, 0.0
     if ckpt:
         state = load_checkpoint(ckpt, optimizer, scheduler)
         if state.get("fingerprint") != fingerprint:
-            raise RuntimeError(f"{ckpt} was trained on other data ({state.get('fingerprint')} != {fingerprint}); "
-                               "use a new output_dir or restore the config")
+            raise RuntimeError(
+                f"{ckpt} was trained on other data ({state.get('fingerprint')} != {fingerprint}); "
+                "use a new output_dir or restore the config"
+            )
         step, seen, train_s = state["step"], state["windows_seen"], state.get("train_seconds", 0.0)
         _log(out, {"event": "resume", "step": step, "windows_seen": seen, "from": str(ckpt)})
     pad_id = tokenizer.pad_token_id or 0
@@ -218,8 +258,14 @@ def run_campaign(cfg: TrainConfig) -> Path:
     rule = decline_margin(settings)
 
     def state() -> dict:
-        return {"step": step, "windows_seen": seen, "total_steps": total_steps, "fingerprint": fingerprint,
-                "train_seconds": round(train_s, 1), "precision": "bf16" if bf16 else "fp32"}
+        return {
+            "step": step,
+            "windows_seen": seen,
+            "total_steps": total_steps,
+            "fingerprint": fingerprint,
+            "train_seconds": round(train_s, 1),
+            "precision": "bf16" if bf16 else "fp32",
+        }
 
     last_ckpt = last_eval = t_log = time.time()
     loss_acc, n_acc, seen_log = 0.0, 0, seen
@@ -243,10 +289,21 @@ def run_campaign(cfg: TrainConfig) -> Path:
             done = step == total_steps
             if step % 20 == 0 or done:
                 dt = time.time() - t_log
-                _log(out, {"event": "train", "step": step, "total_steps": total_steps, "epoch": round(step / steps_per_epoch, 4),
-                           "windows_seen": seen, "loss": round(loss_acc / n_acc, 4), "lr": scheduler.get_last_lr()[0],
-                           "windows_per_s": round((seen - seen_log) / dt, 2), "seconds": round(train_s, 1),
-                           "precision": "bf16" if bf16 else "fp32"})
+                _log(
+                    out,
+                    {
+                        "event": "train",
+                        "step": step,
+                        "total_steps": total_steps,
+                        "epoch": round(step / steps_per_epoch, 4),
+                        "windows_seen": seen,
+                        "loss": round(loss_acc / n_acc, 4),
+                        "lr": scheduler.get_last_lr()[0],
+                        "windows_per_s": round((seen - seen_log) / dt, 2),
+                        "seconds": round(train_s, 1),
+                        "precision": "bf16" if bf16 else "fp32",
+                    },
+                )
                 t_log, loss_acc, n_acc, seen_log = time.time(), 0.0, 0, seen
             if time.time() - last_ckpt >= cfg.checkpoint_every_s or done:
                 path = save_checkpoint(out, model, optimizer, scheduler, state())
@@ -255,14 +312,25 @@ def run_campaign(cfg: TrainConfig) -> Path:
             if (cfg.eval_every_s and time.time() - last_eval >= cfg.eval_every_s) or done:
                 model.eval()
                 reader = ExtractiveReader.from_loaded(
-                    tokenizer, model, ReaderSettings(max_length=cfg.max_length, stride=cfg.stride), bf16=bf16)
+                    tokenizer, model, ReaderSettings(max_length=cfg.max_length, stride=cfg.stride), bf16=bf16
+                )
                 t_eval = time.time()
-                scores = evaluate(reader, data.held, data.held_negatives, cfg.eval_questions,
-                                  cfg.eval_pairs_per_kind, rule)
+                scores = evaluate(
+                    reader, data.held, data.held_negatives, cfg.eval_questions, cfg.eval_pairs_per_kind, rule
+                )
                 model.train()
-                _log(out, {"event": "eval", "step": step, "windows_seen": seen, "seconds": round(train_s, 1),
-                           "eval_seconds": round(time.time() - t_eval, 1), "precision": "bf16" if bf16 else "fp32",
-                           **scores})
+                _log(
+                    out,
+                    {
+                        "event": "eval",
+                        "step": step,
+                        "windows_seen": seen,
+                        "seconds": round(train_s, 1),
+                        "eval_seconds": round(time.time() - t_eval, 1),
+                        "precision": "bf16" if bf16 else "fp32",
+                        **scores,
+                    },
+                )
                 last_eval = t_log = time.time()
                 seen_log = seen
     return out / "checkpoint-last"

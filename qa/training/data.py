@@ -32,7 +32,11 @@ def load_squad_jsonl(path: str | Path) -> list[QAExample]:
             a = r["answers"][0]
             out.append(
                 QAExample(
-                    r["question"], r["context"], r["title"], a["text"], int(a["answer_start"]),
+                    r["question"],
+                    r["context"],
+                    r["title"],
+                    a["text"],
+                    int(a["answer_start"]),
                     tuple(x["text"] for x in r["answers"]),
                 )
             )
@@ -50,9 +54,12 @@ def load_squad_json(path: str | Path) -> list[QAExample]:
                 first = qa["answers"][0] if qa.get("answers") else None
                 out.append(
                     QAExample(
-                        qa["question"], para["context"], art.get("title", ""),
+                        qa["question"],
+                        para["context"],
+                        art.get("title", ""),
                         first["text"] if first else None,
-                        int(first["answer_start"]) if first else None, answers,
+                        int(first["answer_start"]) if first else None,
+                        answers,
                     )
                 )
     return out
@@ -70,9 +77,7 @@ def split_by_article(rows: list[QAExample], fraction: float, seed: int):
     return train, held
 
 
-def make_negatives(
-    rows: list[QAExample], ratio: float, hard_fraction: float, seed: int
-) -> list[QAExample]:
+def make_negatives(rows: list[QAExample], ratio: float, hard_fraction: float, seed: int) -> list[QAExample]:
     """Pair questions with contexts from *other* articles, labelled no-answer.
 
     Hard negatives are the BM25 top hits from another article: the passages a
@@ -90,12 +95,15 @@ def make_negatives(
         import bm25s
 
         retriever = bm25s.BM25()
-        retriever.index(bm25s.tokenize([c for c, _ in contexts], stopwords="en", show_progress=False),
-                        show_progress=False)
+        retriever.index(
+            bm25s.tokenize([c for c, _ in contexts], stopwords="en", show_progress=False), show_progress=False
+        )
         k = min(10, len(contexts))
         ids, _ = retriever.retrieve(
             bm25s.tokenize([q.question for q in hard_q], stopwords="en", show_progress=False),
-            k=k, show_progress=False, n_threads=1,
+            k=k,
+            show_progress=False,
+            n_threads=1,
         )
         for q, hits in zip(hard_q, ids):
             pick = next((contexts[i] for i in hits if contexts[i][1] != q.title), None)
@@ -124,8 +132,11 @@ def strip_answer_sentences(row: QAExample) -> str | None:
     answers = [a.lower() for a in row.answers or (row.answer_text,) if a]
     if not answers:
         return None
-    kept = [row.context[a:b].strip() for a, b in sentence_spans(row.context)
-            if not any(x in row.context[a:b].lower() for x in answers)]
+    kept = [
+        row.context[a:b].strip()
+        for a, b in sentence_spans(row.context)
+        if not any(x in row.context[a:b].lower() for x in answers)
+    ]
     kept = [k for k in kept if k]
     text = " ".join(kept)
     if len(kept) < 2 or any(x in text.lower() for x in answers):

@@ -43,9 +43,13 @@ class PackedFeatures:
             ids[j, : b - a] = self.ids[a:b]
             tt[j, : b - a] = self.types[a:b]
             mask[j, : b - a] = 1
-        return {"input_ids": ids, "token_type_ids": tt, "attention_mask": mask,
-                "start_positions": self.starts[list(idx)].astype(np.int64),
-                "end_positions": self.ends[list(idx)].astype(np.int64)}
+        return {
+            "input_ids": ids,
+            "token_type_ids": tt,
+            "attention_mask": mask,
+            "start_positions": self.starts[list(idx)].astype(np.int64),
+            "end_positions": self.ends[list(idx)].astype(np.int64),
+        }
 
     def fingerprint(self) -> str:
         """Hash of every window and label: a resumed run checks it trains on the same data."""
@@ -60,8 +64,7 @@ def pack_features(tokenizer, examples, kinds, max_length: int, stride: int, chun
     ids, types, lengths, starts, ends, wkinds = [], [], [], [], [], []
     for lo in range(0, len(examples), chunk):
         part = examples[lo : lo + chunk]
-        for w in encode_windows(tokenizer, [e.question for e in part], [e.context for e in part],
-                                max_length, stride):
+        for w in encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], max_length, stride):
             ex = part[w.context_index]
             if ex.answer_start is None:
                 s, e = 0, 0
@@ -75,6 +78,11 @@ def pack_features(tokenizer, examples, kinds, max_length: int, stride: int, chun
             wkinds.append(kinds[lo + w.context_index])
     bounds = np.zeros(len(lengths) + 1, dtype=np.int64)
     bounds[1:] = np.cumsum(lengths)
-    return PackedFeatures(np.concatenate(ids) if ids else np.zeros(0, np.int32),
-                          np.concatenate(types) if types else np.zeros(0, np.int8), bounds,
-                          np.asarray(starts, np.int32), np.asarray(ends, np.int32), np.asarray(wkinds, np.int16))
+    return PackedFeatures(
+        np.concatenate(ids) if ids else np.zeros(0, np.int32),
+        np.concatenate(types) if types else np.zeros(0, np.int8),
+        bounds,
+        np.asarray(starts, np.int32),
+        np.asarray(ends, np.int32),
+        np.asarray(wkinds, np.int16),
+    )

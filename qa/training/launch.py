@@ -36,8 +36,19 @@ def running_pid(run_dir: Path) -> int | None:
 
 def campaign_command(config: str, extra: list[str] | None = None) -> list[str]:
     """The foreground command the background process runs."""
-    return ["nice", "-n", str(NICENESS), sys.executable, "-m", "qa.training", "campaign",
-            "--config", config, "--foreground", *(extra or [])]
+    return [
+        "nice",
+        "-n",
+        str(NICENESS),
+        sys.executable,
+        "-m",
+        "qa.training",
+        "campaign",
+        "--config",
+        config,
+        "--foreground",
+        *(extra or []),
+    ]
 
 
 def start_background(config: str, run_dir: Path, extra: list[str] | None = None) -> int:
@@ -49,8 +60,15 @@ def start_background(config: str, run_dir: Path, extra: list[str] | None = None)
         raise RuntimeError(f"a campaign is already running in {run_dir} (PID {pid})")
     env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
     with open(run_dir / "train.log", "ab") as log, open(os.devnull, "rb") as null:
-        proc = subprocess.Popen(campaign_command(config, extra), stdin=null, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env, cwd=os.getcwd())
+        proc = subprocess.Popen(
+            campaign_command(config, extra),
+            stdin=null,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+            cwd=os.getcwd(),
+        )
     tmp = pid_file(run_dir).with_suffix(".tmp")
     tmp.write_text(f"{proc.pid}\n")
     tmp.replace(pid_file(run_dir))

@@ -56,18 +56,93 @@ def split_squad20(rows: list[QAExample], n_held: int, seed: int):
 
 
 # -- entity / number / date swap ----------------------------------------------
-_MONTHS = ("January February March April May June July August September October November December").split()
-_DATE = re.compile(r"\b(?:(?:%s)(?: \d{1,2})?,? )?(?:1\d{3}|20\d{2})\b|\b(?:%s) \d{1,2}\b"
-                   % ("|".join(_MONTHS), "|".join(_MONTHS)))
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_MONTH_NAMES = "|".join(_MONTHS)
+_DATE = re.compile(
+    rf"\b(?:(?:{_MONTH_NAMES})(?: \d{{1,2}})?,? )?(?:1\d{{3}}|20\d{{2}})\b|\b(?:{_MONTH_NAMES}) \d{{1,2}}\b"
+)
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?(?![\w])")
 _ENTITY = re.compile(r"\b[A-Z][\w'\-]*(?:(?: of| de| the| and)? [A-Z][\w'\-]*)*")
 #: Capitalised words that are not names (question words, sentence starters).
-_NOT_NAMES = set(("What Which Who Whom Whose When Where Why How In On At By For From To Of The A An "
-                  "It Its This That These Those He She They His Her Their There Is Was Are Were Did Do "
-                  "Does Can Could Has Have Had Will Would Should After Before During Since Along With "
-                  "As If According Name Besides Also").split()) | set(_MONTHS)
+_NOT_NAMES = set(
+    [
+        "What",
+        "Which",
+        "Who",
+        "Whom",
+        "Whose",
+        "When",
+        "Where",
+        "Why",
+        "How",
+        "In",
+        "On",
+        "At",
+        "By",
+        "For",
+        "From",
+        "To",
+        "Of",
+        "The",
+        "A",
+        "An",
+        "It",
+        "Its",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "He",
+        "She",
+        "They",
+        "His",
+        "Her",
+        "Their",
+        "There",
+        "Is",
+        "Was",
+        "Are",
+        "Were",
+        "Did",
+        "Do",
+        "Does",
+        "Can",
+        "Could",
+        "Has",
+        "Have",
+        "Had",
+        "Will",
+        "Would",
+        "Should",
+        "After",
+        "Before",
+        "During",
+        "Since",
+        "Along",
+        "With",
+        "As",
+        "If",
+        "According",
+        "Name",
+        "Besides",
+        "Also",
+    ]
+) | set(_MONTHS)
 #: Honorifics and abbreviations: capitalised, but swapping them makes no sense.
-_TITLES = set("Mr Mrs Ms Dr St Sir Jr Sr Lord Lady King Queen Saint".split())
+_TITLES = set(["Mr", "Mrs", "Ms", "Dr", "St", "Sir", "Jr", "Sr", "Lord", "Lady", "King", "Queen", "Saint"])
 
 
 def mentions(text: str, sentence_starts: bool = True) -> dict[str, list[str]]:
@@ -123,9 +198,16 @@ def swap_question(row: QAExample, pool: dict[str, list[str]], rng: random.Random
             if old not in row.context or (kind == "entity" and (len(old) < 4 or old in _TITLES)):
                 continue
             width = len(old.split())
-            options = [v for v in pool.get(kind, []) if v.lower() not in ctx and v not in _TITLES
-                       and abs(len(v.split()) - width) <= 1 and len(v.split()) <= 4
-                       and v.lower() not in old.lower() and old.lower() not in v.lower()]
+            options = [
+                v
+                for v in pool.get(kind, [])
+                if v.lower() not in ctx
+                and v not in _TITLES
+                and abs(len(v.split()) - width) <= 1
+                and len(v.split()) <= 4
+                and v.lower() not in old.lower()
+                and old.lower() not in v.lower()
+            ]
             if options:
                 return row.question.replace(old, rng.choice(options), 1)
     return None
@@ -146,13 +228,15 @@ def make_entity_swaps(rows: list[QAExample], ratio: float, seed: int) -> list[QA
 
 
 # -- negation / antonym flip --------------------------------------------------
-_PAIRS = ("first last, largest smallest, biggest smallest, highest lowest, most least, earliest latest, "
-          "oldest youngest, before after, longest shortest, best worst, increase decrease, "
-          "increased decreased, won lost, win lose, north south, east west, northern southern, "
-          "eastern western, maximum minimum, more less, major minor, above below, higher lower, "
-          "larger smaller, top bottom, began ended, start end, started ended, opened closed, "
-          "accepted rejected, supported opposed, success failure, legal illegal, public private, "
-          "positive negative, rise fall, rose fell, male female, inside outside, early late")
+_PAIRS = (
+    "first last, largest smallest, biggest smallest, highest lowest, most least, earliest latest, "
+    "oldest youngest, before after, longest shortest, best worst, increase decrease, "
+    "increased decreased, won lost, win lose, north south, east west, northern southern, "
+    "eastern western, maximum minimum, more less, major minor, above below, higher lower, "
+    "larger smaller, top bottom, began ended, start end, started ended, opened closed, "
+    "accepted rejected, supported opposed, success failure, legal illegal, public private, "
+    "positive negative, rise fall, rose fell, male female, inside outside, early late"
+)
 ANTONYMS = {a: b for pair in _PAIRS.split(", ") for a, b in [pair.split()]}
 ANTONYMS.update({b: a for a, b in list(ANTONYMS.items()) if b not in ANTONYMS})
 _NEGATIONS = re.compile(r"\b(?:not|never|no|none|nor)\b|n't", re.I)
@@ -252,17 +336,18 @@ class NegativeMix:
     hard_fraction: float = 0.5
 
     @classmethod
-    def from_dict(cls, raw: dict | None) -> "NegativeMix":
+    def from_dict(cls, raw: dict | None) -> NegativeMix:
         return cls(**(raw or {}))
 
     @classmethod
-    def everything(cls) -> "NegativeMix":
+    def everything(cls) -> NegativeMix:
         """Every question tried for every kind (held-out evaluation)."""
         return cls(1.0, 1.0, 1.0, 1.0, 1.0, 0.5)
 
 
-def build_negatives(rows: list[QAExample], mix: NegativeMix, seed: int,
-                    squad20: list[QAExample] = ()) -> dict[str, list[QAExample]]:
+def build_negatives(
+    rows: list[QAExample], mix: NegativeMix, seed: int, squad20: list[QAExample] = ()
+) -> dict[str, list[QAExample]]:
     """Every kind of no-answer pair for ``rows``, keyed by kind (see ``KINDS``)."""
     return {
         "squad20": list(squad20),

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-
-import numpy as np
 
 from qa.readers.spans import encode_windows, label_window, pad_windows
 from qa.training.checkpoint import find_checkpoint, load_checkpoint, save_checkpoint
@@ -85,7 +82,7 @@ class TrainConfig:
         return self.seed if self.sample_seed is None else self.sample_seed
 
     @classmethod
-    def load(cls, path: str | Path, **overrides) -> "TrainConfig":
+    def load(cls, path: str | Path, **overrides) -> TrainConfig:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         raw.update({k: v for k, v in overrides.items() if v is not None})
         names = {f.name for f in fields(cls)}
@@ -110,8 +107,7 @@ def build_features(tokenizer, examples: list[QAExample], max_length: int, stride
     chunk = 2000
     for lo in range(0, len(examples), chunk):
         part = examples[lo : lo + chunk]
-        windows = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part],
-                                 max_length, stride)
+        windows = encode_windows(tokenizer, [e.question for e in part], [e.context for e in part], max_length, stride)
         for w in windows:
             ex = part[w.context_index]
             if ex.answer_start is None:
@@ -168,8 +164,9 @@ def training_rows(cfg: TrainConfig, rows: list[QAExample]) -> tuple[list[QAExamp
     return train_rows, held
 
 
-def quick_eval(reader, held: list[QAExample], negs: list[QAExample], n: int,
-               same: list[QAExample] | None = None) -> dict:
+def quick_eval(
+    reader, held: list[QAExample], negs: list[QAExample], n: int, same: list[QAExample] | None = None
+) -> dict:
     from qa.evaluation.reader_eval import read_examples, score_answerable
 
     rng = random.Random(0)
@@ -209,8 +206,16 @@ def train(cfg: TrainConfig) -> Path:
     held_negs = make_negatives(held, 1.0, cfg.hard_negative_fraction, cfg.seed + 1)
     held_same = heldout_same_paragraph(cfg, held)
     feats = build_features(tokenizer, train_rows + negatives, cfg.max_length, cfg.stride)
-    _log(out, {"event": "data", "train_questions": len(train_rows), "negatives": len(negatives),
-               "features": len(feats), "heldout_questions": len(held)})
+    _log(
+        out,
+        {
+            "event": "data",
+            "train_questions": len(train_rows),
+            "negatives": len(negatives),
+            "features": len(feats),
+            "heldout_questions": len(held),
+        },
+    )
 
     lengths = [len(f[0].input_ids) for f in feats]
     steps_per_epoch = math.ceil(len(feats) / cfg.batch_size)
@@ -227,10 +232,11 @@ def train(cfg: TrainConfig) -> Path:
     model.train()
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": cfg.weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-         "weight_decay": 0.0},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": cfg.weight_decay,
+        },
+        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=cfg.learning_rate)
 
@@ -271,18 +277,30 @@ def train(cfg: TrainConfig) -> Path:
             n_acc += 1
             if step % 20 == 0:
                 dt = time.time() - t0
-                _log(out, {"event": "train", "step": step, "total_steps": total_steps,
-                           "examples_seen": seen, "loss": round(loss_acc / n_acc, 4),
-                           "lr": scheduler.get_last_lr()[0], "features_per_s": round(20 * cfg.batch_size / dt, 1)})
+                _log(
+                    out,
+                    {
+                        "event": "train",
+                        "step": step,
+                        "total_steps": total_steps,
+                        "examples_seen": seen,
+                        "loss": round(loss_acc / n_acc, 4),
+                        "lr": scheduler.get_last_lr()[0],
+                        "features_per_s": round(20 * cfg.batch_size / dt, 1),
+                    },
+                )
                 t0, loss_acc, n_acc = time.time(), 0.0, 0
             last = step == total_steps
             if step % cfg.checkpoint_every == 0 or last:
-                save_checkpoint(out, model, optimizer, scheduler,
-                                 {"step": step, "examples_seen": seen, "total_steps": total_steps})
+                save_checkpoint(
+                    out, model, optimizer, scheduler, {"step": step, "examples_seen": seen, "total_steps": total_steps}
+                )
             if (cfg.eval_every and step % cfg.eval_every == 0) or last:
                 model.eval()
                 reader = ExtractiveReader.from_loaded(
-                    tokenizer, model, ReaderSettings(max_length=cfg.max_length, stride=cfg.stride),
+                    tokenizer,
+                    model,
+                    ReaderSettings(max_length=cfg.max_length, stride=cfg.stride),
                     bf16=cfg.bf16,
                 )
                 scores = quick_eval(reader, held, held_negs, cfg.eval_questions, held_same)

@@ -79,10 +79,17 @@ class AnswerCard(Static):
             lines.append(answer_in_sentence(answer))
             ref = answer.article
             if ref is not None:
-                lines.append(Content.assemble(("— ", MUTED_STYLE), (citation(ref.title, ref.date, ref.section), "$text-primary"),
-                                              (f" {copies_note(answer.copies)}" if answer.copies else "", MUTED_STYLE)))
+                lines.append(
+                    Content.assemble(
+                        ("— ", MUTED_STYLE),
+                        (citation(ref.title, ref.date, ref.section), "$text-primary"),
+                        (f" {copies_note(answer.copies)}" if answer.copies else "", MUTED_STYLE),
+                    )
+                )
             if answer.timeline:  # several articles answer: the shown one first, then the others with their dates
-                lines.append(Content.assemble(("Over time: ", MUTED_STYLE), one_line(timeline_line(answer.timeline), 240)))
+                lines.append(
+                    Content.assemble(("Over time: ", MUTED_STYLE), one_line(timeline_line(answer.timeline), 240))
+                )
             lines.append(Content.styled(confidence_label(answer.confidence), MUTED_STYLE))
         else:
             lines.append(Content.styled(NO_ANSWER, "bold"))

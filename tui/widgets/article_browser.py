@@ -49,8 +49,9 @@ class ArticleBrowserScreen(Screen):
         options.clear_options()
         for a in self.shown:
             meta = " · ".join(one_line(x) for x in (a.date, a.section) if x)
-            options.add_option(Option(Content.assemble(
-                (one_line(a.title) or "(untitled)", "bold"), ("\n  " + meta, MUTED_STYLE))))
+            options.add_option(
+                Option(Content.assemble((one_line(a.title) or "(untitled)", "bold"), ("\n  " + meta, MUTED_STYLE)))
+            )
         if self.shown:
             options.highlighted = 0
         title = f"Articles ({len(self.shown)} of {len(self.articles)})"

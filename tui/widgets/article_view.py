@@ -37,8 +37,9 @@ class ArticleScreen(Screen):
         Binding("end", "scroll('end')", "Bottom", show=False),
     ]
 
-    def __init__(self, article, answer_span: tuple[int, int] | None = None,
-                 passage_span: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, article, answer_span: tuple[int, int] | None = None, passage_span: tuple[int, int] | None = None
+    ) -> None:
         super().__init__()
         self.article = article
         self.answer_span = answer_span

@@ -28,7 +28,9 @@ class PromptScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
-            yield Static(Content.styled(self.hint or "Enter to confirm · Escape to cancel", MUTED_STYLE), classes="dialog-hint")
+            yield Static(
+                Content.styled(self.hint or "Enter to confirm · Escape to cancel", MUTED_STYLE), classes="dialog-hint"
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -95,9 +97,12 @@ class HelpScreen(ModalScreen[None]):
         rows = [Content.assemble((f"{k:<{width}}", "bold $text-accent"), what) for k, what in self.keys]
         with VerticalScroll(classes="dialog"):
             yield Static(Content.styled("Newsdesk help", "bold"), classes="dialog-title")
-            yield Static(Content(
-                "Type a question and press Enter. Answers quote the sentence they come from "
-                "and cite the article. Follow-up questions may refer to earlier answers.\n"))
+            yield Static(
+                Content(
+                    "Type a question and press Enter. Answers quote the sentence they come from "
+                    "and cite the article. Follow-up questions may refer to earlier answers.\n"
+                )
+            )
             yield Static(Content("\n").join(rows), id="help-keys")
             yield Static(Content.styled("Escape to close", MUTED_STYLE), classes="dialog-hint")
 

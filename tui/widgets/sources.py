@@ -44,7 +44,9 @@ def describe_passage(number: int, answer, retrieved, articles) -> Content:
     return Content.assemble(
         (f"{number}. ", "bold"),
         (article_title(p.article_id, articles), "bold $text-primary"),
-        "\n", marker, (" · ".join(scores), MUTED_STYLE),
+        "\n",
+        marker,
+        (" · ".join(scores), MUTED_STYLE),
         ("\n" + snippet(p.text, 90), "italic"),
     )
 
@@ -52,8 +54,11 @@ def describe_passage(number: int, answer, retrieved, articles) -> Content:
 class SourcesPanel(Vertical):
     """Shows the passages of the selected answer card; Enter opens one."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", "Back to question", show=False,
-                        tooltip="back: to the question box, or out of a screen")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape", "leave", "Back to question", show=False, tooltip="back: to the question box, or out of a screen"
+        )
+    ]
 
     class OpenPassage(Message):
         """Open the article of ``retrieved`` for ``card``'s answer."""

@@ -35,8 +35,9 @@ class EarlierNote(Static):
     def show_count(self, count: int) -> None:
         self.display = count > 0
         turns = "turn" if count == 1 else "turns"
-        self.update(Content.styled(f"{count} earlier {turns} not shown · Ctrl+S exports the whole conversation",
-                                   MUTED_STYLE))
+        self.update(
+            Content.styled(f"{count} earlier {turns} not shown · Ctrl+S exports the whole conversation", MUTED_STYLE)
+        )
 
 
 class Transcript(VerticalScroll):
