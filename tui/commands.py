@@ -21,7 +21,7 @@ from tui.progress import ProgressLine
 MAX_TITLE_CHARS = 200
 
 
-def _assistant_kwargs(args: Any) -> dict[str, Any]:
+def assistant_kwargs(args: Any) -> dict[str, Any]:
     kw = {}
     for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind", "precision"):
         v = getattr(args, name, None)
@@ -35,7 +35,7 @@ def open_assistant(args: Any, quiet: bool = False) -> Any:
     from qa import Assistant
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    kw = _assistant_kwargs(args)
+    kw = assistant_kwargs(args)
     a = Assistant(index_dir, **kw)
     if not a.store.exists():
         if args.index:
@@ -56,7 +56,7 @@ def cmd_index(args: Any) -> int:
     from qa import Assistant
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    a = Assistant(index_dir, **_assistant_kwargs(args))
+    a = Assistant(index_dir, **assistant_kwargs(args))
     cb = ProgressLine()
     try:
         if getattr(args, "ray", None):  # convert and embed on a Ray cluster (qa.distributed)
@@ -146,7 +146,7 @@ def cmd_chat(args: Any) -> int:
         from qa import Assistant
 
         if paths:
-            a = Assistant(index_dir, **_assistant_kwargs(args))
+            a = Assistant(index_dir, **assistant_kwargs(args))
             a.index(paths, remove_missing=False)
             return a
         return open_assistant(args, quiet=True)
@@ -173,7 +173,7 @@ def cmd_watch(args: Any) -> int:
     from qa.watch import Watcher
 
     index_dir = Path(args.index) if args.index else default_index_dir()
-    assistant = Assistant(index_dir, **_assistant_kwargs(args))
+    assistant = Assistant(index_dir, **assistant_kwargs(args))
     watcher = Watcher(
         assistant,
         args.folders,
@@ -229,7 +229,7 @@ def cmd_serve(args: Any) -> int:
             address=args.ray,
             replicas=args.replicas,
             index_dir=Path(args.index) if args.index else default_index_dir(),
-            engine_kwargs=_assistant_kwargs(args),
+            engine_kwargs=assistant_kwargs(args),
             api_key=args.api_key or os.environ.get("NEWSDESK_API_KEY") or None,
             max_batch=args.batch,
             host=args.host,

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qa.errors import NewsdeskError
+from tui.commands import assistant_kwargs
+from tui.progress import ProgressLine
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,56 +66,15 @@ def gold_name(path: str | Path) -> str:
     return Path(path).stem
 
 
-def _assistant_kwargs(args) -> dict:
-    kw = {}
-    for name in ("embedder", "reader", "top_k", "retrieval", "threshold"):
-        v = getattr(args, name, None)
-        if v is not None:
-            kw[name] = v
-    return kw
-
-
-def _bar(desc: str, unit: str = "question"):
-    """A tqdm bar on stderr driven by (done, total) callbacks."""
-    from tqdm import tqdm
-
-    state: dict = {"bar": None}
-
-    def cb(done: int, total: int) -> None:
-        if state["bar"] is None:
-            state["bar"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
-        state["bar"].n = done
-        state["bar"].refresh()
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].close()
-
-    return cb, close
+def _bar(desc: str, unit: str = "questions"):
+    """(done, total) callbacks drawing the terminal's one progress line under a fixed stage name."""
+    line = ProgressLine(unit=unit)
+    return (lambda done, total: line(done, total, desc)), line.close
 
 
 def _index_progress():
-    from tqdm import tqdm
-
-    state: dict = {"bar": None, "stage": None}
-
-    def cb(done: int, total: int, stage: str) -> None:
-        if stage != state["stage"]:
-            if state["bar"] is not None:
-                state["bar"].close()
-            state["bar"] = tqdm(
-                total=total or None, desc=stage, unit="passage", file=sys.stderr, disable=not total, leave=False
-            )
-            state["stage"] = stage
-        if state["bar"] is not None and total:
-            state["bar"].n = done
-            state["bar"].refresh()
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].close()
-
-    return cb, close
+    line = ProgressLine()
+    return line, line.close
 
 
 def run_eval(args, open_assistant: Callable) -> int:
@@ -148,7 +109,7 @@ def _run_items(args, open_assistant: Callable, gold_path: Path, items, out: Path
 
         # Reader mode needs no index: an Assistant over an empty folder only lends its reader.
         scratch.append(Path(tempfile.mkdtemp(prefix="newsdesk-eval-")))
-        assistant = Assistant(scratch[-1], **_assistant_kwargs(args))
+        assistant = Assistant(scratch[-1], **assistant_kwargs(args))
     elif any(it.context for it in items):
         assistant, persistent_index = _context_assistant(args, items)
         if persistent_index is None:
@@ -192,7 +153,7 @@ def _context_assistant(args, items):
     from qa import Assistant
     from qa.evaluation.runner import index_contexts
 
-    kw = _assistant_kwargs(args)
+    kw = assistant_kwargs(args)
     if args.index and Assistant(args.index, **kw).store.exists():
         return Assistant.open(args.index, **kw), Path(args.index)
     cb, close = _index_progress()
@@ -228,7 +189,7 @@ def _run_conversations(args, open_assistant, gold_path: Path, out: Path) -> int:
     from qa.evaluation.report import print_conversation_table, write_conversation_reports
 
     assistant = open_assistant(args)
-    cb, close = _bar("conversation turns", unit="turn")
+    cb, close = _bar("conversation turns", unit="turns")
     try:
         report = evaluate_conversations(assistant, gold_path, threshold=args.threshold, top_k=args.top_k, progress=cb)
     finally:
