@@ -70,6 +70,10 @@ def test_second_phase_and_export(tiny_config, tmp_path):
     assert report["heldout"]["same_paragraph_negatives"] > 0
     card = (out / "MODEL_CARD.md").read_text()
     assert f"--config {cfg1}" in card and f"--config {cfg2}" in card and "own paragraph" in card
+    decision = json.loads((out / "newsdesk_decision.json").read_text())
+    assert decision["features"] and len(decision["weights"]) == len(decision["features"])
+    assert "## No-answer decision" in card and report["weights_mb"] <= 50
+    assert report["decision"]["chosen"]["declined"]["answerable"] <= 8.0 + 1e-9
     reader = ExtractiveReader(out)
     [pred] = reader.predict(["Who wrote it?"], ["The report was written by Ada Lovelace in 1843."])
     assert pred.candidates

@@ -19,7 +19,7 @@ import numpy as np
 from qa.evaluation.metrics import exact_match, f1_score, max_over_references
 from qa.evaluation.reader_eval import read_examples, score_answerable
 from qa.readers.extractive import Calibration, ExtractiveReader, ReaderSettings
-from qa.training.data import load_squad_json
+from qa.training.export_decision import check_weights_size, decision_card, fit_decision_for_export, score_dev
 from qa.training.train import (
     TrainConfig,
     find_checkpoint,
@@ -178,10 +178,13 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         "seconds": round(time.time() - t0, 1),
     }
     if dev:
-        rows = load_squad_json(dev)
-        d = read_examples(reader, [e.question for e in rows], [e.context for e in rows])
-        report["squad_dev"] = score_answerable(d, [e.answers for e in rows])
+        scored = score_dev(reader, dev, cfg.squad20_dev_file)
+        report["squad_dev"] = scored["all"]
+        report["squad_dev_not_in_squad20"] = scored.get("not_in_squad20")
 
+    # Before the weights are halved in place: the decision is fitted on what Newsdesk reads (float32).
+    decision, report["decision"] = fit_decision_for_export(cfg, reader, n_answerable=n_calibration,
+                                                           n_per_kind=max(4, n_calibration // 4))
     out_dir = Path(out)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -189,6 +192,8 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     model.half().save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
     settings.save(tmp)
+    report["weights_mb"] = check_weights_size(tmp)
+    decision.save(tmp)
     log = Path(cfg.output_dir) / "log.jsonl"
     curve = []
     if log.is_file():
@@ -276,8 +281,13 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
         f"{pct(o.get('abstain_on_same_paragraph'))} |" for o in r.get("operating_points", []))
     rel = "\n".join(f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
                     for b in r["calibration"]["reliability"])
-    dev_line = (f"| SQuAD v1.1 dev (reader only, 10,570 questions) | {dev['exact_match']:.1f} | {dev['f1']:.1f} |"
-                if dev else "| SQuAD v1.1 dev | not scored | |")
+    dev_line = (f"| SQuAD v1.1 dev (reader only, always answering, 10,570 questions) | {dev['exact_match']:.1f} | "
+                f"{dev['f1']:.1f} |" if dev else "| SQuAD v1.1 dev | not scored | |")
+    dev34 = r.get("squad_dev_not_in_squad20")
+    if dev34:
+        dev_line += (f"\n| SQuAD v1.1 dev, the {dev34['articles']} articles not in the SQuAD 2.0 file "
+                     f"({dev34['count']} questions) | {dev34['exact_match']:.1f} | {dev34['f1']:.1f} |")
+    decision_text = decision_card(r["decision"]) if r.get("decision") else ""
     return f"""# Newsdesk reader
 
 An extractive question-answering model (start/end span prediction) that Newsdesk
@@ -344,6 +354,7 @@ tune one on your own questions with `newsdesk eval --tune-threshold`):
 |---|---|---|---|
 {points}
 
+{decision_text}
 ## Reading precision
 {_quant_text(r)}
 
