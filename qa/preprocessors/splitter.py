@@ -38,13 +38,6 @@ class PassageSplitter:
     overlap_sentences: int = 1
     tokenizer: Any = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], tokenizer=None) -> PassageSplitter:
-        return cls(tokenizer=tokenizer, **data)
-
     def run(self, article: Article) -> list[Passage]:
         text = article.text
         passages: list[Passage] = []
@@ -111,9 +104,17 @@ class PassageSplitter:
 
 
 def _unit(text: str, a: int, b: int, tokens: int) -> Iterator[Unit]:
-    a = _SPACE.match(text, a, b).end()
+    a = _skip_space(text, a, b)
     if b > a:
         yield a, b, tokens
+
+
+def _skip_space(text: str, a: int, b: int) -> int:
+    """The end of the whitespace run starting at ``a`` (at most ``b``)."""
+    m = _SPACE.match(text, a, b)
+    if m is None:  # r"\s*" matches at every a <= b
+        raise ValueError(f"bad span [{a}, {b})")
+    return m.end()
 
 
 def _past_closers(text: str, end: int) -> int:
@@ -134,6 +135,6 @@ def _pieces(text: str, a: int, b: int) -> Iterator[tuple[int, int]]:
         cut = text.rfind(" ", a + PIECE_CHARS // 2, a + PIECE_CHARS)
         cut = cut if cut > a else a + PIECE_CHARS
         yield a, cut
-        a = _SPACE.match(text, cut, b).end()
+        a = _skip_space(text, cut, b)
     if b > a:
         yield a, b

@@ -7,10 +7,10 @@ live on different scales), which is why it is the default fusion.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from qa.contract import Retrieval
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.sparse import BM25Retriever
 from qa.types import Passage, RetrievedPassage
@@ -23,11 +23,8 @@ class HybridRetriever:
     dense: DenseRetriever
     sparse: BM25Retriever
     passages: list[Passage]
-    mode: str = "hybrid"  # hybrid | dense | bm25
+    mode: Retrieval = Retrieval.HYBRID
     candidates: int = 30
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "candidates": self.candidates}
 
     def run(
         self, question: str, query_vector: np.ndarray | None, top_k: int = 5, mask: np.ndarray | None = None
