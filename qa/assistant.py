@@ -28,6 +28,7 @@ from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransfor
 from qa.errors import EmptyQuestionError, IndexError_, NewsdeskError
 from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
+from qa.readers.decision import decision_for
 from qa.precision import Precision, requested
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.staged import FULL_READING, StopRule, read_ranked
@@ -162,7 +163,8 @@ class Assistant:
             self._tuned_threshold = load_threshold(self.index_dir)
         if self._tuned_threshold is not None:
             return self._tuned_threshold
-        return self.reader.settings.no_answer_threshold
+        decision = decision_for(self.reader.model_name)
+        return decision.threshold if decision else self.reader.settings.no_answer_threshold
 
     @threshold.setter
     def threshold(self, value: float) -> None:
@@ -406,7 +408,8 @@ class Assistant:
         t2 = time.perf_counter()
         answer = build_answer(clean, retrieved, preds, data.articles, self.reader.confidence,
                               self.threshold if threshold is None else threshold, groups=data.groups,
-                              order=when.order if when else None)
+                              order=when.order if when else None,
+                              decision=decision_for(self.reader.model_name), read_as=understood)
         if not same_question(understood, clean):
             answer.understood_as = understood
         answer.time = when.scope() if when else None
@@ -442,7 +445,7 @@ class Assistant:
         n = max(len(live), 1)
         for j, i in enumerate(live):
             answers[i] = build_answer(asked[j], retrieved[j], preds[j], data.articles, self.reader.confidence,
-                                      limit, groups=data.groups)
+                                      limit, groups=data.groups, decision=decision_for(self.reader.model_name))
             answers[i].timings = {"retrieve_s": (t1 - t0) / n, "read_s": (t2 - t1) / n,
                                   "total_s": (time.perf_counter() - t0) / n}
         return answers

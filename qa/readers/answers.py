@@ -41,13 +41,15 @@ def build_answer(
 
     When several articles answer, ``qa.readers.timeline`` picks the one to
     show (newest among the well supported, or as ``order`` asks) and lists
-    the others with their dates. With a ``decision`` (``qa.readers.decision``)
-    a span's confidence combines the reader's scores with signals of the
-    question and passage, read for ``read_as`` (a follow-up's rewrite) when
-    given; without one it is ``confidence(margin)``.
+    the others with their dates. Spans are ranked by ``confidence(margin)``;
+    with a ``decision`` (``qa.readers.decision``) the ranked spans' confidence,
+    and so whether to answer, combines the reader's scores with signals of
+    the question and passage, read for ``read_as`` (a follow-up's rewrite)
+    when given.
     """
     top_retrieval = max((r.score for r in retrieved), default=0.0) or 1.0
     merged: dict[tuple[str, int, int], AnswerSpan] = {}
+    gates: dict[tuple[str, int, int], float] = {}
     read: list[RetrievedPassage] = []
     for rp, pred in zip(retrieved, predictions):
         p = rp.passage
@@ -55,8 +57,7 @@ def build_answer(
         best_here = 0.0
         for c in pred.candidates:
             start, end = p.start + c.start, p.start + c.end
-            conf = (decision.confidence(question=read_as or question, context=p.text, candidate=c)
-                    if decision else confidence(c.margin))
+            conf = confidence(c.margin)
             best_here = max(best_here, conf)
             span = AnswerSpan(text=art.text[start:end], confidence=conf, start=start, end=end,
                               article=ArticleRef.of(art), passage_id=p.id, reader_margin=c.margin,
@@ -65,10 +66,14 @@ def build_answer(
             old = merged.get(key)
             if old is None or _final(span) > _final(old):
                 merged[key] = span
+                if decision:
+                    gates[key] = decision.confidence(question=read_as or question, context=p.text, candidate=c)
         read.append(replace(rp, reader_score=best_here))
     read.extend(retrieved[len(read):])
     ranked = _drop_nested_duplicates(sorted(merged.values(), key=lambda s: -_final(s)))
     ranked = one_per_group(ranked, groups=groups or {})  # wire copies answer once
+    if decision:  # the margin still ranks the spans; the decision says how sure each one is
+        ranked = [replace(s, confidence=gates[(s.article.id, s.start, s.end)]) for s in ranked]
     if not ranked or ranked[0].confidence < threshold:
         return Answer(question=question, confidence=ranked[0].confidence if ranked else 0.0,
                       alternatives=ranked[:max_alternatives], passages=read)
