@@ -138,7 +138,8 @@ def requested(explicit: str | Precision | None = None) -> Precision:
 # -- the machine ------------------------------------------------------------------------
 def cpu_info() -> dict:
     """CPU model name and the flags that matter for bf16 and int8 speed."""
-    model, flags = "unknown", set()
+    model = "unknown"
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name") and model == "unknown":
@@ -319,7 +320,7 @@ def best_ms(fns: dict[Precision, Callable[[], object]], repeats: int = 2) -> dic
 
 #: A fixed probe: news-style passages of roughly one reader window each, and questions on
 #: them (the last one is not answered by its passage). Agreement is judged on these.
-PROBE: tuple[tuple[str, str], ...] = (
+PROBE: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "The city council of Maribel voted on Tuesday to close the old harbour bridge for repairs that "
         "engineers say will take at least eighteen months. The bridge, built in 1931, carries about 40,000 "

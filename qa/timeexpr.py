@@ -146,18 +146,18 @@ def read_time(question: str, *, anchor: str | dt.date) -> TimeQuery:
     day = anchor if isinstance(anchor, dt.date) else dt.date.fromisoformat(str(anchor)[:10])
     words: list[str] = []
     cut: list[tuple[int, int]] = []
-    order = None
+    order: Order | None = None
     for kind, rx in _ORDER:
         for m in rx.finditer(question):
             order = order or kind
             words.append(m.group().strip())
             cut.append(m.span())
     windows: list[tuple[int, tuple[dt.date, dt.date]]] = []
-    for kind, rx in _WINDOWS:
+    for window_kind, rx in _WINDOWS:
         for m in rx.finditer(question):
             if any(a < m.end() and m.start() < b for a, b in cut):
                 continue
-            window = _window(kind, m, day)
+            window = _window(window_kind, m, day)
             if window is None:
                 continue
             if m.groupdict().get("since"):
@@ -189,8 +189,8 @@ def _window(kind: str, m: re.Match, anchor: dt.date) -> tuple[dt.date, dt.date] 
         d = day_on_or_before(anchor - dt.timedelta(days=1) if strictly else anchor, g["wd"].lower())
         return d, d + slack
     if kind in ("iso", "month_day"):
-        d = _explicit_day(g, anchor)
-        return (d, d + slack) if d else None
+        explicit = _explicit_day(g, anchor)
+        return (explicit, explicit + slack) if explicit else None
     if kind == "span":
         return _calendar_span(g["which"].lower(), g["unit"].lower(), anchor)
     if kind == "n_days":

@@ -34,6 +34,9 @@ from typing import TYPE_CHECKING
 from qa.converters import SUPPORTED
 
 if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent, FileSystemEventHandler
+    from watchdog.observers.api import BaseObserver
+
     from qa.assistant import Assistant, IndexReport
 
 log = logging.getLogger("qa.watch")
@@ -136,7 +139,7 @@ class Watcher:
         self.gate = gate
         self._pending = _Pending()
         self._stop = threading.Event()
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     # -- life cycle ---------------------------------------------------------------
@@ -147,7 +150,7 @@ class Watcher:
             if not folder.is_dir():
                 raise NotADirectoryError(f"cannot watch {folder}: not a folder")
         observer = Observer()
-        handler = _Handler(self)
+        handler = _handler(self)
         for folder in self.folders:
             observer.schedule(handler, str(folder), recursive=True)
         observer.daemon = True
@@ -264,20 +267,24 @@ class Watcher:
         return Batch(report=None, files=len(targets), rescan=rescan, articles=0, finished=time.time(), error=error)
 
 
-class _Handler:
-    """Passes watchdog events to the watcher as plain paths."""
+def _handler(watcher: Watcher) -> FileSystemEventHandler:
+    """A watchdog handler that passes events to ``watcher`` as plain paths.
 
-    def __init__(self, watcher: Watcher) -> None:
-        self.watcher = watcher
+    Defined here so that watchdog is imported only when a folder is watched.
+    """
+    from watchdog.events import FileSystemEventHandler
 
-    def dispatch(self, event) -> None:
-        dest = getattr(event, "dest_path", "") or None
-        self.watcher.note(
-            kind=event.event_type,
-            path=Path(_text(event.src_path)),
-            is_directory=event.is_directory,
-            dest=Path(_text(dest)) if dest else None,
-        )
+    class Handler(FileSystemEventHandler):
+        def dispatch(self, event: FileSystemEvent) -> None:
+            dest = getattr(event, "dest_path", "") or None
+            watcher.note(
+                kind=event.event_type,
+                path=Path(_text(event.src_path)),
+                is_directory=event.is_directory,
+                dest=Path(_text(dest)) if dest else None,
+            )
+
+    return Handler()
 
 
 def _text(path: str | bytes) -> str:

@@ -17,6 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
+from typing import TypeGuard
 
 from qa.converters.text import MAX_FILE_BYTES
 
@@ -41,7 +42,7 @@ class Fetched:
     truncated: bool
 
 
-def is_url(value: object) -> bool:
+def is_url(value: object) -> TypeGuard[str]:
     """True for an http(s) address given where a path is expected."""
     return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
 

@@ -30,17 +30,17 @@ _BOMS = [
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Return (text, encoding) or raise NotText."""
-    for bom, enc in _BOMS:
+    for bom, bom_enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(enc), enc
+                return data.decode(bom_enc), bom_enc
             except UnicodeDecodeError as exc:
-                raise NotText(f"invalid {enc} text") from exc
+                raise NotText(f"invalid {bom_enc} text") from exc
     if b"\x00" in data:
-        enc = _guess_utf16(data)
-        if enc is not None:
+        utf16 = _guess_utf16(data)
+        if utf16 is not None:
             try:
-                return data.decode(enc), enc
+                return data.decode(utf16), utf16
             except UnicodeDecodeError as exc:
                 raise NotText("binary file (NUL bytes)") from exc
         # A few stray NULs in otherwise readable text are dropped, not fatal.
@@ -60,7 +60,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             return text, "cp1252"
     except UnicodeDecodeError:
         pass
-    enc = None
+    enc: str | None = None
     try:
         from charset_normalizer import from_bytes
 

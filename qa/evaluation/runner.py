@@ -220,6 +220,7 @@ def _run_reader(reader, items: Sequence[GoldItem], threshold: float, progress: P
         )
     out: list[ItemResult] = []
     for n, g in enumerate(items, 1):
+        assert g.context  # every item was checked above
         t0 = time.perf_counter()
         (pred,) = read_examples(reader, [g.question], [g.context])
         latency = time.perf_counter() - t0

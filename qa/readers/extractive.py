@@ -14,8 +14,9 @@ import math
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, par
 from qa.quiet import quiet_third_party
 from qa.readers.spans import SpanCandidate, decode_window, encode_windows, pad_windows
 from qa.resources import reader_path
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 #: Settings file written next to a trained model (calibration, threshold, window).
 READER_SETTINGS = "newsdesk_reader.json"
@@ -175,8 +179,8 @@ class ExtractiveReader:
         self.requested_precision = _initial_precision(precision, bf16, quantize or self.settings.quantize)
         #: The precision in use and why; set when the model loads.
         self.precision_choice: Choice | None = None
-        self._tokenizer = None
-        self._model = None
+        self._tokenizer: PreTrainedTokenizerBase | None = None
+        self._model: PreTrainedModel | None = None
 
     @classmethod
     def from_loaded(
@@ -254,7 +258,7 @@ class ExtractiveReader:
             agrees, notes[p] = self._agrees(ref, r.predict(questions, contexts))
             if agrees:
                 readers[p] = r
-        ms = best_ms({p: (lambda r=r: r.logits(windows)) for p, r in readers.items()})
+        ms = best_ms({p: partial(r.logits, windows) for p, r in readers.items()})
         return [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p]) for p in candidates]
 
     def _agrees(self, ref: list[ContextPrediction], got: list[ContextPrediction]) -> tuple[bool, str]:
@@ -291,30 +295,37 @@ class ExtractiveReader:
         """Start/end logits for each window, batched by similar length."""
         import torch
 
-        self.warm_up()
+        tokenizer, model = self._loaded()
         order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(windows)
-        pad_id = self._tokenizer.pad_token_id or 0
-        autocast = self._needs_autocast()
+        pad_id = tokenizer.pad_token_id or 0
+        autocast = self._needs_autocast(model)
         for lo in range(0, len(order), self.batch_size):
             idx = order[lo : lo + self.batch_size]
             batch = pad_windows([windows[i] for i in idx], pad_id)
             tensors = {k: torch.from_numpy(v).to(self.device) for k, v in batch.items()}
             with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                res = self._model(**tensors)
+                res = model(**tensors)
             s = res.start_logits.float().cpu().numpy()
             e = res.end_logits.float().cpu().numpy()
             for j, i in enumerate(idx):
                 out[i] = (s[j], e[j])
         return out  # type: ignore[return-value]
 
-    def _needs_autocast(self) -> bool:
+    def _loaded(self) -> tuple[PreTrainedTokenizerBase, PreTrainedModel]:
+        """The tokenizer and model, loaded if they are not yet."""
+        self.warm_up()
+        if self._tokenizer is None or self._model is None:
+            raise RuntimeError(f"reader {self.model_name!r} has no tokenizer or no model")
+        return self._tokenizer, self._model
+
+    def _needs_autocast(self, model: PreTrainedModel) -> bool:
         """bf16 asked for but the weights are float32 (a model handed in): cast on the fly."""
         if self.precision is not Precision.BF16 or self.device != "cpu":
             return False
         import torch
 
-        emb = self._model.get_input_embeddings() if hasattr(self._model, "get_input_embeddings") else None
+        emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
         return emb is not None and emb.weight.dtype == torch.float32
 
     def predict(self, questions: Sequence[str], contexts: Sequence[str]) -> list[ContextPrediction]:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +37,9 @@ from qa.quiet import quiet_third_party
 from qa.store import integrity
 from qa.store.integrity import Verification
 from qa.types import Article, Passage
+
+if TYPE_CHECKING:
+    import faiss
 
 FORMAT_VERSION = 1
 #: Above this many passages an approximate (HNSW) index is built by default.
@@ -84,25 +88,28 @@ def write_vectors(path: Path, vectors: np.ndarray) -> None:
     vectors.tofile(path)
 
 
-def build_faiss(vectors: np.ndarray, kind: str = "auto"):
+def build_faiss(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
     """Exact inner product by default; HNSW above the threshold or on request."""
     import faiss
 
     n, d = vectors.shape if vectors.ndim == 2 else (0, 0)
     if kind == "auto":
         kind = "hnsw" if n > APPROXIMATE_THRESHOLD else "flat"
+    index: faiss.Index
     if kind == "flat":
         index = faiss.IndexFlatIP(d)
     elif kind == "hnsw":
-        index = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 64
+        hnsw = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        hnsw.hnsw.efSearch = 64
+        index = hnsw
     elif kind == "ivf":
         nlist = max(1, min(4096, int(np.sqrt(max(n, 1)) * 2)))
         quant = faiss.IndexFlatIP(d)
-        index = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors)
-        index.nprobe = min(nlist, 16)
+        ivf = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(vectors)
+        ivf.nprobe = min(nlist, 16)
+        index = ivf
     else:
         raise NewsdeskError(f"unknown FAISS index kind {kind!r} (use flat, hnsw, ivf or auto)")
     if n:

@@ -46,7 +46,8 @@ class CampaignData:
 def squad20_rows(cfg: TrainConfig, held_titles: set[str]) -> tuple[list[QAExample], list[QAExample]]:
     """(train, held-out) real unanswerables: dev articles split by hash, train-file
     articles follow the SQuAD v1.1 hold-out (its titles are SQuAD v1.1 train titles)."""
-    train, held = [], []
+    train: list[QAExample] = []
+    held: list[QAExample] = []
     if cfg.squad20_train_file and Path(cfg.squad20_train_file).is_file():
         for r in load_squad20_unanswerable(cfg.squad20_train_file):
             (held if r.title in held_titles else train).append(r)
@@ -241,13 +242,13 @@ def run_campaign(cfg: TrainConfig) -> Path:
     optimizer, scheduler = _optimizer(model, cfg, total_steps)
     step, seen, train_s = 0, 0, 0.0
     if ckpt:
-        state = load_checkpoint(ckpt, optimizer, scheduler)
-        if state.get("fingerprint") != fingerprint:
+        saved = load_checkpoint(ckpt, optimizer, scheduler)
+        if saved.get("fingerprint") != fingerprint:
             raise RuntimeError(
-                f"{ckpt} was trained on other data ({state.get('fingerprint')} != {fingerprint}); "
+                f"{ckpt} was trained on other data ({saved.get('fingerprint')} != {fingerprint}); "
                 "use a new output_dir or restore the config"
             )
-        step, seen, train_s = state["step"], state["windows_seen"], state.get("train_seconds", 0.0)
+        step, seen, train_s = saved["step"], saved["windows_seen"], saved.get("train_seconds", 0.0)
         _log(out, {"event": "resume", "step": step, "windows_seen": seen, "from": str(ckpt)})
     pad_id = tokenizer.pad_token_id or 0
     prec = choose_precision(cfg.bf16, model, feats, pad_id, cfg.batch_size)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -346,7 +347,7 @@ class NegativeMix:
 
 
 def build_negatives(
-    rows: list[QAExample], mix: NegativeMix, seed: int, squad20: list[QAExample] = ()
+    rows: list[QAExample], mix: NegativeMix, seed: int, squad20: Sequence[QAExample] = ()
 ) -> dict[str, list[QAExample]]:
     """Every kind of no-answer pair for ``rows``, keyed by kind (see ``KINDS``)."""
     return {

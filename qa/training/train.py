@@ -112,6 +112,8 @@ def build_features(tokenizer, examples: list[QAExample], max_length: int, stride
             ex = part[w.context_index]
             if ex.answer_start is None:
                 s, e = 0, 0
+            elif ex.answer_text is None:
+                raise ValueError(f"question {ex.question!r} has an answer start but no answer text")
             else:
                 s, e = label_window(w, ex.answer_start, ex.answer_start + len(ex.answer_text))
             feats.append((w, s, e))
@@ -253,6 +255,9 @@ def train(cfg: TrainConfig) -> Path:
         _log(out, {"event": "resume", "step": step, "from": str(ckpt)})
 
     pad_id = tokenizer.pad_token_id or 0
+    if not isinstance(cfg.bf16, bool):
+        raise ValueError(f'bf16 must be true or false here ("auto" is for the campaign), not {cfg.bf16!r}')
+    bf16 = cfg.bf16
     t0, loss_acc, n_acc = time.time(), 0.0, 0
     while step < total_steps:
         epoch = step // steps_per_epoch
@@ -264,7 +269,7 @@ def train(cfg: TrainConfig) -> Path:
             inputs = {k: torch.from_numpy(v) for k, v in batch.items()}
             inputs["start_positions"] = torch.tensor([feats[i][1] for i in b])
             inputs["end_positions"] = torch.tensor([feats[i][2] for i in b])
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 loss = model(**inputs).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -301,7 +306,7 @@ def train(cfg: TrainConfig) -> Path:
                     tokenizer,
                     model,
                     ReaderSettings(max_length=cfg.max_length, stride=cfg.stride),
-                    bf16=cfg.bf16,
+                    bf16=bf16,
                 )
                 scores = quick_eval(reader, held, held_negs, cfg.eval_questions, held_same)
                 model.train()
