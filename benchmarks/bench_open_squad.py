@@ -90,7 +90,7 @@ def main() -> int:
     results, rows = [], []
     for mode in args.modes:
         a.retrieval = mode
-        a._set_data(a.data)  # rebuild the retriever for the new mode
+        a.use(a.data)  # rebuild the retriever for the new mode
         t0 = time.perf_counter()
         # Recall on the whole sample needs retrieval only; EM/F1 needs reading.
         recall = retrieval_metrics(a, sample)

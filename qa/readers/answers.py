@@ -8,8 +8,8 @@ story (``qa.dedup``) answer once, and the answer lists the other copies.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Callable, Mapping
 
 from qa.dedup import copies_of, one_per_group
 from qa.preprocessors.sentences import sentence_at
@@ -59,9 +59,16 @@ def build_answer(
             start, end = p.start + c.start, p.start + c.end
             conf = confidence(c.margin)
             best_here = max(best_here, conf)
-            span = AnswerSpan(text=art.text[start:end], confidence=conf, start=start, end=end,
-                              article=ArticleRef.of(art), passage_id=p.id, reader_margin=c.margin,
-                              retrieval_score=rp.score / top_retrieval)
+            span = AnswerSpan(
+                text=art.text[start:end],
+                confidence=conf,
+                start=start,
+                end=end,
+                article=ArticleRef.of(art),
+                passage_id=p.id,
+                reader_margin=c.margin,
+                retrieval_score=rp.score / top_retrieval,
+            )
             key = (art.id, start, end)
             old = merged.get(key)
             if old is None or _final(span) > _final(old):
@@ -69,33 +76,51 @@ def build_answer(
                 if decision:
                     gates[key] = decision.confidence(question=read_as or question, context=p.text, candidate=c)
         read.append(replace(rp, reader_score=best_here))
-    read.extend(retrieved[len(read):])
+    read.extend(retrieved[len(read) :])
     ranked = _drop_nested_duplicates(sorted(merged.values(), key=lambda s: -_final(s)))
     ranked = one_per_group(ranked, groups=groups or {})  # wire copies answer once
     if decision:  # the margin still ranks the spans; the decision says how sure each one is
         ranked = [replace(s, confidence=gates[(s.article.id, s.start, s.end)]) for s in ranked]
     if not ranked or ranked[0].confidence < threshold:
-        return Answer(question=question, confidence=ranked[0].confidence if ranked else 0.0,
-                      alternatives=ranked[:max_alternatives], passages=read)
-    timeline = place_in_time(ranked=ranked, threshold=threshold, order=order, question=question,
-                             sentence_of=lambda span: _sentence_parts(span, articles),
-                             text_of=lambda span: articles[span.article.id].text)
+        return Answer(
+            question=question,
+            confidence=ranked[0].confidence if ranked else 0.0,
+            alternatives=ranked[:max_alternatives],
+            passages=read,
+        )
+    timeline = place_in_time(
+        ranked=ranked,
+        threshold=threshold,
+        order=order,
+        question=question,
+        sentence_of=lambda span: _sentence_parts(span, articles),
+        text_of=lambda span: articles[span.article.id].text,
+    )
     best = timeline.lead
     art = articles[best.article.id]
     s0, s1 = sentence_at(art.text, best.start, best.end)
-    return Answer(question=question, text=best.text, confidence=timeline.confidence, article=best.article,
-                  start=best.start, end=best.end, sentence=art.text[s0:s1], sentence_start=s0,
-                  alternatives=[s for s in ranked if s is not best][:max_alternatives], passages=read,
-                  timeline=timeline.entries,
-                  resolved_date=resolve_day(best.text, article_date=best.article.date, before=art.text[s0:best.start]),
-                  copies=copies_of(best.article.id, groups=groups or {}, articles=articles))
+    return Answer(
+        question=question,
+        text=best.text,
+        confidence=timeline.confidence,
+        article=best.article,
+        start=best.start,
+        end=best.end,
+        sentence=art.text[s0:s1],
+        sentence_start=s0,
+        alternatives=[s for s in ranked if s is not best][:max_alternatives],
+        passages=read,
+        timeline=timeline.entries,
+        resolved_date=resolve_day(best.text, article_date=best.article.date, before=art.text[s0 : best.start]),
+        copies=copies_of(best.article.id, groups=groups or {}, articles=articles),
+    )
 
 
 def _sentence_parts(span: AnswerSpan, articles: Mapping[str, Article]) -> tuple[str, str]:
     """The span's sentence, and the part of it before the span."""
     text = articles[span.article.id].text
     s0, s1 = sentence_at(text, span.start, span.end)
-    return text[s0:s1], text[s0:span.start]
+    return text[s0:s1], text[s0 : span.start]
 
 
 def _final(span: AnswerSpan) -> float:

@@ -33,15 +33,300 @@ DECISION_FILE = "newsdesk_decision.json"
 FEATURE_VERSION = 1
 
 #: Every feature this module can compute, in a fixed order.
-ALL_FEATURES = ("margin", "span_log_prob", "passage_coverage", "sentence_coverage", "missing_name",
-                "type_mismatch", "negation_mismatch")
+ALL_FEATURES = (
+    "margin",
+    "span_log_prob",
+    "passage_coverage",
+    "sentence_coverage",
+    "missing_name",
+    "type_mismatch",
+    "negation_mismatch",
+)
 
-_STOP = set(["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "about", "into", "over", "after", "before", "during", "since", "until", "and", "or", "but", "nor", "so", "than", "then", "as", "if", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "doing", "done", "has", "have", "had", "having", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "it's", "he", "she", "they", "them", "their", "his", "her", "him", "we", "us", "our", "you", "your", "i", "me", "my", "there", "here", "not", "no", "yes", "also", "very", "much", "many", "more", "most", "some", "any", "all", "each", "other", "such", "only", "own", "same", "just", "one", "ones", "name", "named", "called", "kind", "type", "year", "years", "time", "according", "long", "far", "often"])
+_STOP = set(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "about",
+        "into",
+        "over",
+        "after",
+        "before",
+        "during",
+        "since",
+        "until",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "so",
+        "than",
+        "then",
+        "as",
+        "if",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "has",
+        "have",
+        "had",
+        "having",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "that",
+        "this",
+        "these",
+        "those",
+        "it",
+        "its",
+        "it's",
+        "he",
+        "she",
+        "they",
+        "them",
+        "their",
+        "his",
+        "her",
+        "him",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "there",
+        "here",
+        "not",
+        "no",
+        "yes",
+        "also",
+        "very",
+        "much",
+        "many",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "other",
+        "such",
+        "only",
+        "own",
+        "same",
+        "just",
+        "one",
+        "ones",
+        "name",
+        "named",
+        "called",
+        "kind",
+        "type",
+        "year",
+        "years",
+        "time",
+        "according",
+        "long",
+        "far",
+        "often",
+    ]
+)
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|without)\b|n't\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
-_NUMBER_WORDS = set(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "million", "billion", "trillion", "dozen", "dozens", "hundreds", "thousands", "millions", "billions", "half", "several", "few"])
-_TIME_WORDS = set(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday", "tomorrow", "tonight", "morning", "afternoon", "evening", "night", "noon", "midnight", "week", "weeks", "month", "months", "year", "years", "decade", "decades", "century", "centuries", "ago", "spring", "summer", "autumn", "fall", "winter", "era", "age", "period", "earlier", "later", "recently", "since", "until", "after", "before", "during", "early", "late", "mid", "end", "beginning"])
-_PERSON_WORDS = set(["he", "she", "they", "people", "man", "woman", "men", "women", "president", "minister", "king", "queen", "leader", "official", "officials", "spokesman", "spokeswoman", "secretary", "government", "ministry", "army", "police", "court", "members", "member", "group", "team", "family", "children", "students", "workers"])
+_NUMBER_WORDS = set(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "sixty",
+        "seventy",
+        "eighty",
+        "ninety",
+        "hundred",
+        "thousand",
+        "million",
+        "billion",
+        "trillion",
+        "dozen",
+        "dozens",
+        "hundreds",
+        "thousands",
+        "millions",
+        "billions",
+        "half",
+        "several",
+        "few",
+    ]
+)
+_TIME_WORDS = set(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "tonight",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "noon",
+        "midnight",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "decade",
+        "decades",
+        "century",
+        "centuries",
+        "ago",
+        "spring",
+        "summer",
+        "autumn",
+        "fall",
+        "winter",
+        "era",
+        "age",
+        "period",
+        "earlier",
+        "later",
+        "recently",
+        "since",
+        "until",
+        "after",
+        "before",
+        "during",
+        "early",
+        "late",
+        "mid",
+        "end",
+        "beginning",
+    ]
+)
+_PERSON_WORDS = set(
+    [
+        "he",
+        "she",
+        "they",
+        "people",
+        "man",
+        "woman",
+        "men",
+        "women",
+        "president",
+        "minister",
+        "king",
+        "queen",
+        "leader",
+        "official",
+        "officials",
+        "spokesman",
+        "spokeswoman",
+        "secretary",
+        "government",
+        "ministry",
+        "army",
+        "police",
+        "court",
+        "members",
+        "member",
+        "group",
+        "team",
+        "family",
+        "children",
+        "students",
+        "workers",
+    ]
+)
 
 
 def _stem(word: str) -> str:
@@ -64,8 +349,7 @@ def key_terms(question: str) -> list[str]:
 def names_and_numbers(question: str) -> list[str]:
     """Capitalised words past the first word, and numbers: what a passage must mention to answer."""
     words = _WORD.findall(question)
-    return [w for i, w in enumerate(words)
-            if (w[0].isdigit() or (i > 0 and w[0].isupper())) and w.lower() not in _STOP]
+    return [w for i, w in enumerate(words) if (w[0].isdigit() or (i > 0 and w[0].isupper())) and w.lower() not in _STOP]
 
 
 def _coverage(terms: Sequence[str], text: str) -> float:
@@ -102,8 +386,9 @@ def span_has_type(span: str, kind: str) -> bool:
     return capital
 
 
-def span_features(*, question: str, context: str, start: int, end: int, score: float, null_score: float,
-                  log_prob: float) -> dict[str, float]:
+def span_features(
+    *, question: str, context: str, start: int, end: int, score: float, null_score: float, log_prob: float
+) -> dict[str, float]:
     """Every feature of ``ALL_FEATURES`` for one span of one (question, context) pair."""
     s0, s1 = sentence_at(context, start, end)
     sentence = context[s0:s1]
@@ -137,16 +422,25 @@ class NoAnswerDecision:
     fitted_on: dict = field(default_factory=dict)
 
     def probability(self, values: Mapping[str, float]) -> float:
-        z = self.bias + sum(w * (values[f] - m) / s
-                            for f, w, m, s in zip(self.features, self.weights, self.mean, self.scale))
+        z = self.bias + sum(
+            w * (values[f] - m) / s for f, w, m, s in zip(self.features, self.weights, self.mean, self.scale)
+        )
         z = max(-40.0, min(40.0, z))
         return 1.0 / (1.0 + math.exp(-z))
 
     def confidence(self, *, question: str, context: str, candidate) -> float:
         """Confidence of one reader span (a ``SpanCandidate``) over its passage text."""
-        return self.probability(span_features(
-            question=question, context=context, start=candidate.start, end=candidate.end,
-            score=candidate.score, null_score=candidate.null_score, log_prob=candidate.log_prob))
+        return self.probability(
+            span_features(
+                question=question,
+                context=context,
+                start=candidate.start,
+                end=candidate.end,
+                score=candidate.score,
+                null_score=candidate.null_score,
+                log_prob=candidate.log_prob,
+            )
+        )
 
     def save(self, model_dir: str | Path) -> Path:
         p = Path(model_dir) / DECISION_FILE

@@ -9,8 +9,8 @@ there is exactly one definition of "what span did the model pick".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -76,10 +76,7 @@ def encode_windows(
     mapping = enc["overflow_to_sample_mapping"]
     for i, ids in enumerate(enc["input_ids"]):
         seq_ids = enc.sequence_ids(i)
-        offsets = [
-            (int(o[0]), int(o[1])) if s == 1 else None
-            for o, s in zip(enc["offset_mapping"][i], seq_ids)
-        ]
+        offsets = [(int(o[0]), int(o[1])) if s == 1 else None for o, s in zip(enc["offset_mapping"][i], seq_ids)]
         tt = enc["token_type_ids"][i] if "token_type_ids" in enc else [0] * len(ids)
         windows.append(Window(int(mapping[i]), list(ids), list(tt), offsets))
     return windows
@@ -158,7 +155,11 @@ def decode_window(
                 continue
             cands.append(
                 SpanCandidate(
-                    window.context_index, cs, ce, float(s[a] + e[b]), null_score,
+                    window.context_index,
+                    cs,
+                    ce,
+                    float(s[a] + e[b]),
+                    null_score,
                     float(ls[a] + le[b]),
                 )
             )

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qa.assistant import MAX_QUESTION_CHARS
+from qa.asking import MAX_QUESTION_CHARS
 from qa.errors import EmptyQuestionError
 from qa.retrievers.filters import Filters
 from qa.textsafe import plain

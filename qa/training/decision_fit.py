@@ -28,10 +28,15 @@ ABLATIONS = {
     "margin only (old rule)": ("margin",),
     "+ span log-prob": ("margin", "span_log_prob"),
     "+ key terms in passage/sentence": ("margin", "span_log_prob", "passage_coverage", "sentence_coverage"),
-    "+ names/numbers missing": ("margin", "span_log_prob", "passage_coverage", "sentence_coverage",
-                                "missing_name"),
-    "+ answer type": ("margin", "span_log_prob", "passage_coverage", "sentence_coverage", "missing_name",
-                      "type_mismatch"),
+    "+ names/numbers missing": ("margin", "span_log_prob", "passage_coverage", "sentence_coverage", "missing_name"),
+    "+ answer type": (
+        "margin",
+        "span_log_prob",
+        "passage_coverage",
+        "sentence_coverage",
+        "missing_name",
+        "type_mismatch",
+    ),
     "all (+ negation)": ALL_FEATURES,
 }
 
@@ -40,28 +45,41 @@ ABLATIONS = {
 class PairTable:
     """One row per (pair, candidate span): features, whether the span is right, its pair."""
 
-    x: np.ndarray          # (rows, len(ALL_FEATURES))
-    right: np.ndarray      # (rows,) 1.0 when the span is right
-    pair: np.ndarray       # (rows,) index of the pair
-    top: np.ndarray        # (rows,) True for the reader's best span of the pair
-    kinds: list[str]       # per pair
-    groups: np.ndarray     # per pair: article fold id
+    x: np.ndarray  # (rows, len(ALL_FEATURES))
+    right: np.ndarray  # (rows,) 1.0 when the span is right
+    pair: np.ndarray  # (rows,) index of the pair
+    top: np.ndarray  # (rows,) True for the reader's best span of the pair
+    kinds: list[str]  # per pair
+    groups: np.ndarray  # per pair: article fold id
 
 
 def pair_table(pairs: list[ReadPair], *, folds: int = 5) -> PairTable:
     rows, right, pair, top = [], [], [], []
     for i, p in enumerate(pairs):
         for j, s in enumerate(p.spans):
-            f = span_features(question=p.question, context=p.context, start=s.start, end=s.end,
-                              score=s.score, null_score=s.null_score, log_prob=s.log_prob)
+            f = span_features(
+                question=p.question,
+                context=p.context,
+                start=s.start,
+                end=s.end,
+                score=s.score,
+                null_score=s.null_score,
+                log_prob=s.log_prob,
+            )
             rows.append([f[k] for k in ALL_FEATURES])
-            ok = bool(p.answers) and max_over_references(f1_score, p.context[s.start:s.end], p.answers) >= RIGHT_F1
+            ok = bool(p.answers) and max_over_references(f1_score, p.context[s.start : s.end], p.answers) >= RIGHT_F1
             right.append(float(ok))
             pair.append(i)
             top.append(j == 0)
     groups = np.array([int(hashlib.sha256(p.title.encode()).hexdigest(), 16) % folds for p in pairs])
-    return PairTable(np.asarray(rows, dtype=np.float64).reshape(-1, len(ALL_FEATURES)), np.asarray(right),
-                     np.asarray(pair, dtype=int), np.asarray(top, dtype=bool), [p.kind for p in pairs], groups)
+    return PairTable(
+        np.asarray(rows, dtype=np.float64).reshape(-1, len(ALL_FEATURES)),
+        np.asarray(right),
+        np.asarray(pair, dtype=int),
+        np.asarray(top, dtype=bool),
+        [p.kind for p in pairs],
+        groups,
+    )
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, iters: int = 50):
@@ -90,9 +108,14 @@ def fit_decision(table: PairTable, features, *, threshold: float = 0.5, rows=Non
     cols = [ALL_FEATURES.index(f) for f in features]
     mask = table.top if rows is None else table.top & rows
     w, b, mean, scale = fit_logistic(table.x[mask][:, cols], table.right[mask])
-    return NoAnswerDecision(features=list(features), weights=[round(float(v), 6) for v in w], bias=round(b, 6),
-                            mean=[round(float(v), 6) for v in mean], scale=[round(float(v), 6) for v in scale],
-                            threshold=threshold)
+    return NoAnswerDecision(
+        features=list(features),
+        weights=[round(float(v), 6) for v in w],
+        bias=round(b, 6),
+        mean=[round(float(v), 6) for v in mean],
+        scale=[round(float(v), 6) for v in scale],
+        threshold=threshold,
+    )
 
 
 def _pair_confidence(table: PairTable, decision: NoAnswerDecision) -> tuple[np.ndarray, np.ndarray]:
@@ -128,8 +151,7 @@ def declined_by_kind(kinds: list[str], conf: np.ndarray, threshold: float) -> di
     return out
 
 
-def operating_point(kinds: list[str], conf: np.ndarray, *,
-                    max_declined: float = MAX_ANSWERABLE_DECLINED) -> float:
+def operating_point(kinds: list[str], conf: np.ndarray, *, max_declined: float = MAX_ANSWERABLE_DECLINED) -> float:
     """The highest threshold that declines at most ``max_declined`` of answerable pairs:
     it declines the most unanswerables the constraint allows."""
     pos = np.sort(conf[np.asarray(kinds) == ANSWERABLE])
@@ -139,16 +161,24 @@ def operating_point(kinds: list[str], conf: np.ndarray, *,
     return float(pos[k]) if k < len(pos) else 1.0
 
 
-def answerable_f1(pairs: list[ReadPair], table: PairTable, conf: np.ndarray, threshold: float,
-                  decision: NoAnswerDecision | None = None) -> float:
+def answerable_f1(
+    pairs: list[ReadPair],
+    table: PairTable,
+    conf: np.ndarray,
+    threshold: float,
+    decision: NoAnswerDecision | None = None,
+) -> float:
     """Mean F1 over answerable pairs when pairs under ``threshold`` are declined (F1 0)."""
     scores = []
     for i, p in enumerate(pairs):
         if p.kind != ANSWERABLE:
             continue
         s = p.spans[0] if p.spans else None
-        scores.append(0.0 if s is None or conf[i] < threshold
-                      else max_over_references(f1_score, p.context[s.start:s.end], p.answers))
+        scores.append(
+            0.0
+            if s is None or conf[i] < threshold
+            else max_over_references(f1_score, p.context[s.start : s.end], p.answers)
+        )
     return round(100 * float(np.mean(scores)), 1) if scores else 0.0
 
 
@@ -156,24 +186,37 @@ def evaluate_features(pairs: list[ReadPair], table: PairTable, features) -> dict
     """Cross-validated figures of one feature set at its own operating point."""
     conf, right = cross_validated(table, features)
     t = operating_point(table.kinds, conf)
-    return {"features": list(features), "threshold": round(t, 4),
-            "declined": declined_by_kind(table.kinds, conf, t),
-            "answerable_f1": answerable_f1(pairs, table, conf, t),
-            "ece": round(expected_calibration_error(conf.tolist(), right.tolist()), 4),
-            "ece_by_kind": {k: round(expected_calibration_error(conf[np.asarray(table.kinds) == k].tolist(),
-                                                                right[np.asarray(table.kinds) == k].tolist()), 4)
-                            for k in dict.fromkeys(table.kinds)}}
+    return {
+        "features": list(features),
+        "threshold": round(t, 4),
+        "declined": declined_by_kind(table.kinds, conf, t),
+        "answerable_f1": answerable_f1(pairs, table, conf, t),
+        "ece": round(expected_calibration_error(conf.tolist(), right.tolist()), 4),
+        "ece_by_kind": {
+            k: round(
+                expected_calibration_error(
+                    conf[np.asarray(table.kinds) == k].tolist(), right[np.asarray(table.kinds) == k].tolist()
+                ),
+                4,
+            )
+            for k in dict.fromkeys(table.kinds)
+        },
+    }
 
 
 def fit_and_report(pairs: list[ReadPair], *, features=ALL_FEATURES) -> tuple[NoAnswerDecision, dict]:
     """The shipped decision (fitted on every pair, threshold from cross-validation) and its report."""
     table = pair_table(pairs)
     ablation = {name: evaluate_features(pairs, table, fs) for name, fs in ABLATIONS.items()}
-    chosen = next((r for r in ablation.values() if r["features"] == list(features)), None) \
-        or evaluate_features(pairs, table, features)
+    chosen = next((r for r in ablation.values() if r["features"] == list(features)), None) or evaluate_features(
+        pairs, table, features
+    )
     decision = fit_decision(table, features, threshold=round(chosen["threshold"], 4))
     counts = {k: int(sum(1 for p in pairs if p.kind == k)) for k in dict.fromkeys(p.kind for p in pairs)}
-    decision.fitted_on = {"pairs": counts, "right": f"token F1 >= {RIGHT_F1}",
-                          "constraint": f"answerable declined <= {MAX_ANSWERABLE_DECLINED:.0%}",
-                          "cross_validated": {k: chosen[k] for k in ("declined", "answerable_f1", "ece")}}
+    decision.fitted_on = {
+        "pairs": counts,
+        "right": f"token F1 >= {RIGHT_F1}",
+        "constraint": f"answerable declined <= {MAX_ANSWERABLE_DECLINED:.0%}",
+        "cross_validated": {k: chosen[k] for k in ("declined", "answerable_f1", "ece")},
+    }
     return decision, {"chosen": chosen, "ablation": ablation, "pairs": counts}

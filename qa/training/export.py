@@ -8,7 +8,6 @@ given, is scored once for the model card and chooses nothing.
 from __future__ import annotations
 
 import json
-import math
 import random
 import shutil
 import time
@@ -49,8 +48,9 @@ def fit_calibration(margins: list[float], correct: list[float], l2: float = 1e-3
         p = 1 / (1 + np.exp(-(w[0] * z + w[1])))
         g = np.array([np.sum((p - y) * z) + 2 * l2 * len(z) * w[0], np.sum(p - y)])
         h_w = p * (1 - p)
-        h = np.array([[np.sum(h_w * z * z) + 2 * l2 * len(z), np.sum(h_w * z)],
-                      [np.sum(h_w * z), np.sum(h_w)]]) + 1e-9 * np.eye(2)
+        h = np.array(
+            [[np.sum(h_w * z * z) + 2 * l2 * len(z), np.sum(h_w * z)], [np.sum(h_w * z), np.sum(h_w)]]
+        ) + 1e-9 * np.eye(2)
         step = np.linalg.solve(h, g)
         t, base = 1.0, loss(w)
         while loss(w - t * step) > base and t > 1e-4:
@@ -86,9 +86,11 @@ def choose_threshold(pos_conf, pos_f1, neg_conf, same_conf=None) -> tuple[float,
 
 def operating_point(t: float, pos_conf, pos_f1, neg_conf, same_conf=None) -> dict:
     """Answerable F1 and abstention (percent) if spans under confidence ``t`` were declined."""
-    point = {"threshold": t,
-             "answerable_f1": 100 * float(np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, pos_f1)])),
-             "abstain_on_negatives": 100 * float(np.mean([c < t for c in neg_conf]))}
+    point = {
+        "threshold": t,
+        "answerable_f1": 100 * float(np.mean([f if c >= t else 0.0 for c, f in zip(pos_conf, pos_f1)])),
+        "abstain_on_negatives": 100 * float(np.mean([c < t for c in neg_conf])),
+    }
     if same_conf:
         point["abstain_on_same_paragraph"] = 100 * float(np.mean([c < t for c in same_conf]))
     return point
@@ -100,14 +102,26 @@ def reliability(conf, correct, bins: int = 10) -> list[dict]:
         lo, hi = b / bins, (b + 1) / bins
         idx = [i for i, c in enumerate(conf) if lo <= c < hi or (b == bins - 1 and c == 1.0)]
         if idx:
-            out.append({"bin": f"{lo:.1f}-{hi:.1f}", "count": len(idx),
-                        "mean_confidence": round(float(np.mean([conf[i] for i in idx])), 3),
-                        "accuracy": round(float(np.mean([correct[i] for i in idx])), 3)})
+            out.append(
+                {
+                    "bin": f"{lo:.1f}-{hi:.1f}",
+                    "count": len(idx),
+                    "mean_confidence": round(float(np.mean([conf[i] for i in idx])), 3),
+                    "accuracy": round(float(np.mean([correct[i] for i in idx])), 3),
+                }
+            )
     return out
 
 
-def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
-           n_calibration: int = 2000, try_int8: bool = True, config_path: str | None = None) -> dict:
+def export(
+    cfg: TrainConfig,
+    checkpoint: str | None,
+    out: str,
+    dev: str | None,
+    n_calibration: int = 2000,
+    try_int8: bool = True,
+    config_path: str | None = None,
+) -> dict:
     from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     ckpt = Path(checkpoint) if checkpoint else find_checkpoint(Path(cfg.output_dir))
@@ -136,13 +150,15 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
 
         import torch
 
-        qmodel = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear},
-                                                        dtype=torch.qint8)
+        qmodel = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
         qreader = ExtractiveReader.from_loaded(tokenizer, qmodel, settings, bf16=False)
         qp = read_examples(qreader, [e.question for e in pos], [e.context for e in pos])
         q_scores = score_answerable(qp, [e.answers for e in pos])
-        quant_report = {"fp32": held_scores, "int8": q_scores,
-                        "chosen": "int8" if q_scores["f1"] >= held_scores["f1"] - 0.5 else "fp32"}
+        quant_report = {
+            "fp32": held_scores,
+            "int8": q_scores,
+            "chosen": "int8" if q_scores["f1"] >= held_scores["f1"] - 0.5 else "fp32",
+        }
         if quant_report["chosen"] == "int8":
             settings.quantize = "int8"
             reader, p, held_scores = qreader, qp, q_scores
@@ -157,8 +173,9 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
     threshold, at_t = choose_threshold(pos_conf, f1, neg_conf, same_conf)
     settings.calibration = cal
     settings.no_answer_threshold = threshold
-    operating_points = [operating_point(t, pos_conf, f1, neg_conf, same_conf)
-                        for t in sorted({0.05, 0.1, 0.15, threshold, 0.3})]
+    operating_points = [
+        operating_point(t, pos_conf, f1, neg_conf, same_conf) for t in sorted({0.05, 0.1, 0.15, threshold, 0.3})
+    ]
     conf_all = pos_conf + neg_conf + same_conf
     corr_all = em + [0.0] * (len(q) + len(qs))
     from qa.evaluation.metrics import expected_calibration_error
@@ -167,11 +184,19 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         "checkpoint": str(ckpt),
         "steps": state["step"],
         "examples_seen": state["examples_seen"],
-        "heldout": {**held_scores, "negatives": len(q), "same_paragraph_negatives": len(qs),
-                    **{f"at_threshold_{k}": v for k, v in at_t.items()},
-                    "f1_loss_at_threshold": held_scores["f1"] - at_t["answerable_f1"]},
-        "calibration": {"a": cal.a, "b": cal.b, "ece": expected_calibration_error(conf_all, corr_all),
-                        "reliability": reliability(conf_all, corr_all)},
+        "heldout": {
+            **held_scores,
+            "negatives": len(q),
+            "same_paragraph_negatives": len(qs),
+            **{f"at_threshold_{k}": v for k, v in at_t.items()},
+            "f1_loss_at_threshold": held_scores["f1"] - at_t["answerable_f1"],
+        },
+        "calibration": {
+            "a": cal.a,
+            "b": cal.b,
+            "ece": expected_calibration_error(conf_all, corr_all),
+            "reliability": reliability(conf_all, corr_all),
+        },
         "no_answer_threshold": threshold,
         "operating_points": operating_points,
         "quantization": quant_report,
@@ -183,8 +208,9 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         report["squad_dev_not_in_squad20"] = scored.get("not_in_squad20")
 
     # Before the weights are halved in place: the decision is fitted on what Newsdesk reads (float32).
-    decision, report["decision"] = fit_decision_for_export(cfg, reader, n_answerable=n_calibration,
-                                                           n_per_kind=max(4, n_calibration // 4))
+    decision, report["decision"] = fit_decision_for_export(
+        cfg, reader, n_answerable=n_calibration, n_per_kind=max(4, n_calibration // 4)
+    )
     out_dir = Path(out)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -200,8 +226,19 @@ def export(cfg: TrainConfig, checkpoint: str | None, out: str, dev: str | None,
         for line in log.read_text().splitlines():
             r = json.loads(line)
             if r.get("event") == "eval":
-                curve.append({k: r.get(k) for k in ("step", "examples_seen", "f1", "exact_match",
-                                                    "abstain_on_negatives", "abstain_on_same_paragraph")})
+                curve.append(
+                    {
+                        k: r.get(k)
+                        for k in (
+                            "step",
+                            "examples_seen",
+                            "f1",
+                            "exact_match",
+                            "abstain_on_negatives",
+                            "abstain_on_same_paragraph",
+                        )
+                    }
+                )
     report["learning_curve"] = curve
     (tmp / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report, _phases(cfg, config_path)), encoding="utf-8")
@@ -226,11 +263,15 @@ def _repro_train(phases) -> str:
 
 
 def _negatives_text(c: TrainConfig) -> str:
-    text = (f"{c.negative_ratio:.0%} extra questions paired with a paragraph of another article "
-            f"({c.hard_negative_fraction:.0%} of them the BM25 top hit from another article, the rest random)")
+    text = (
+        f"{c.negative_ratio:.0%} extra questions paired with a paragraph of another article "
+        f"({c.hard_negative_fraction:.0%} of them the BM25 top hit from another article, the rest random)"
+    )
     if c.same_paragraph_negative_ratio:
-        text += (f", and {c.same_paragraph_negative_ratio:.0%} paired with their own paragraph with every "
-                 f"sentence holding an answer removed (on topic, but no answer)")
+        text += (
+            f", and {c.same_paragraph_negative_ratio:.0%} paired with their own paragraph with every "
+            f"sentence holding an answer removed (on topic, but no answer)"
+        )
     return text
 
 
@@ -240,28 +281,36 @@ def _phase_text(phases) -> str:
         what = f"{c.limit or 'all'} questions sampled with seed {c.sampling_seed}"
         if c.exclude_sample:
             what += f", leaving out the {c.exclude_sample[0]} of the phase before"
-        lines.append(f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "
-                     f"{c.epochs:g} epoch; no-answer pairs: {_negatives_text(c)}"
-                     + (" (starting from phase " + str(i - 1) + ")" if i > 1 else " (from the base encoder)") + ".")
+        lines.append(
+            f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "
+            f"{c.epochs:g} epoch; no-answer pairs: {_negatives_text(c)}"
+            + (" (starting from phase " + str(i - 1) + ")" if i > 1 else " (from the base encoder)")
+            + "."
+        )
     return "\n".join(lines)
 
 
 def _quant_text(r: dict) -> str:
     q = r.get("quantization")
     if not q:
-        return ("float32 on the CPU. Dynamic int8 was measured on 600 held-out questions with an earlier "
-                "checkpoint: 1.6-1.9x faster but 5.8-6.6 F1 lower whether all linear layers, all but the span "
-                "head, or only the feed-forward layers were quantized, so this export skipped it (`--skip-int8`).")
-    return (f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs dynamic int8 {q['int8']['f1']:.1f} "
-            f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}); shipped setting: "
-            f"**{q['chosen']}** (int8 is chosen when it costs at most 0.5 F1; it roughly halves reading "
-            f"time). The scores, calibration and threshold on this card are for the shipped setting.")
+        return (
+            "float32 on the CPU. Dynamic int8 was measured on 600 held-out questions with an earlier "
+            "checkpoint: 1.6-1.9x faster but 5.8-6.6 F1 lower whether all linear layers, all but the span "
+            "head, or only the feed-forward layers were quantized, so this export skipped it (`--skip-int8`)."
+        )
+    return (
+        f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs dynamic int8 {q['int8']['f1']:.1f} "
+        f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}); shipped setting: "
+        f"**{q['chosen']}** (int8 is chosen when it costs at most 0.5 F1; it roughly halves reading "
+        f"time). The scores, calibration and threshold on this card are for the shipped setting."
+    )
 
 
 def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     phases = phases or [(None, cfg)]
     h = r["heldout"]
     dev = r.get("squad_dev")
+
     def pct(x) -> str:
         return "–" if x is None else f"{x:.1f}"
 
@@ -272,21 +321,33 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     )
     same_line = ""
     if h.get("at_threshold_abstain_on_same_paragraph") is not None:
-        same_line = (f" On the question's own paragraph with its answer sentences removed "
-                     f"({h['same_paragraph_negatives']} pairs) it abstains on "
-                     f"{h['at_threshold_abstain_on_same_paragraph']:.1f}%.")
+        same_line = (
+            f" On the question's own paragraph with its answer sentences removed "
+            f"({h['same_paragraph_negatives']} pairs) it abstains on "
+            f"{h['at_threshold_abstain_on_same_paragraph']:.1f}%."
+        )
     last_path = phases[-1][0] or "<config>"
     points = "\n".join(
         f"| {o['threshold']:.2f} | {o['answerable_f1']:.1f} | {o['abstain_on_negatives']:.1f} | "
-        f"{pct(o.get('abstain_on_same_paragraph'))} |" for o in r.get("operating_points", []))
-    rel = "\n".join(f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
-                    for b in r["calibration"]["reliability"])
-    dev_line = (f"| SQuAD v1.1 dev (reader only, always answering, 10,570 questions) | {dev['exact_match']:.1f} | "
-                f"{dev['f1']:.1f} |" if dev else "| SQuAD v1.1 dev | not scored | |")
+        f"{pct(o.get('abstain_on_same_paragraph'))} |"
+        for o in r.get("operating_points", [])
+    )
+    rel = "\n".join(
+        f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
+        for b in r["calibration"]["reliability"]
+    )
+    dev_line = (
+        f"| SQuAD v1.1 dev (reader only, always answering, 10,570 questions) | {dev['exact_match']:.1f} | "
+        f"{dev['f1']:.1f} |"
+        if dev
+        else "| SQuAD v1.1 dev | not scored | |"
+    )
     dev34 = r.get("squad_dev_not_in_squad20")
     if dev34:
-        dev_line += (f"\n| SQuAD v1.1 dev, the {dev34['articles']} articles not in the SQuAD 2.0 file "
-                     f"({dev34['count']} questions) | {dev34['exact_match']:.1f} | {dev34['f1']:.1f} |")
+        dev_line += (
+            f"\n| SQuAD v1.1 dev, the {dev34['articles']} articles not in the SQuAD 2.0 file "
+            f"({dev34['count']} questions) | {dev34['exact_match']:.1f} | {dev34['f1']:.1f} |"
+        )
     decision_text = decision_card(r["decision"]) if r.get("decision") else ""
     return f"""# Newsdesk reader
 
@@ -324,9 +385,9 @@ score below only.
 | learning rate (AdamW, linear warm-up {cfg.warmup_fraction:.0%} then decay) | {cfg.learning_rate} |
 | weight decay | {cfg.weight_decay} |
 | attention dropout | 0.0 (keeps PyTorch's fast SDPA path on CPU) |
-| precision | {'bf16 autocast' if cfg.bf16 else 'float32'} |
+| precision | {"bf16 autocast" if cfg.bf16 else "float32"} |
 | seed | {cfg.seed} |
-| optimizer steps | {r['steps']} ({r['examples_seen']} windows seen) |
+| optimizer steps | {r["steps"]} ({r["examples_seen"]} windows seen) |
 
 Learning curve of the last phase on held-out articles (sampled questions, no
 threshold; abstaining = the [CLS] score beats every span):
@@ -338,14 +399,14 @@ threshold; abstaining = the [CLS] score beats every span):
 ## Scores
 | data | EM | F1 |
 |---|---|---|
-| held-out articles ({h['count']} questions, reader only) | {h['exact_match']:.1f} | {h['f1']:.1f} |
+| held-out articles ({h["count"]} questions, reader only) | {h["exact_match"]:.1f} | {h["f1"]:.1f} |
 {dev_line}
 
 No-answer behaviour on held-out articles, question paired with another
-article's paragraph ({h['negatives']} pairs): at the shipped threshold
-{r['no_answer_threshold']:.2f} the reader abstains on {h['at_threshold_abstain_on_negatives']:.1f}% of them,
-while F1 on the answerable questions drops from {h['f1']:.1f} to
-{h['at_threshold_answerable_f1']:.1f} ({h['f1_loss_at_threshold']:.1f} points).{same_line}
+article's paragraph ({h["negatives"]} pairs): at the shipped threshold
+{r["no_answer_threshold"]:.2f} the reader abstains on {h["at_threshold_abstain_on_negatives"]:.1f}% of them,
+while F1 on the answerable questions drops from {h["f1"]:.1f} to
+{h["at_threshold_answerable_f1"]:.1f} ({h["f1_loss_at_threshold"]:.1f} points).{same_line}
 The threshold maximises the mean of answerable F1 and abstention on both
 kinds of unanswerable pairs. Other operating points (set `--threshold`, or
 tune one on your own questions with `newsdesk eval --tune-threshold`):
@@ -361,9 +422,9 @@ tune one on your own questions with `newsdesk eval --tune-threshold`):
 ## Calibration
 Confidence = sigmoid(a · margin + b), where margin = best span logit minus the
 [CLS] (no-answer) logit of the same window; fitted on held-out pairs
-(a = {r['calibration']['a']:.4f}, b = {r['calibration']['b']:.4f}); "right" means
+(a = {r["calibration"]["a"]:.4f}, b = {r["calibration"]["b"]:.4f}); "right" means
 an exact match. Expected calibration error on those pairs:
-{r['calibration']['ece']:.3f}. Stored in `newsdesk_reader.json` with the
+{r["calibration"]["ece"]:.3f}. Stored in `newsdesk_reader.json` with the
 threshold.
 
 | confidence bin | pairs | mean confidence | exact-match rate |
@@ -376,5 +437,5 @@ threshold.
 python -m qa.training export --config {last_path} --out models/reader \\
     --dev ../shared/data/squad11/dev-v1.1.json
 ```
-Written {time.strftime('%Y-%m-%d')}.
+Written {time.strftime("%Y-%m-%d")}.
 """

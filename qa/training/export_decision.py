@@ -49,29 +49,35 @@ def score_dev(reader, dev: str, squad20_dev_file: str | None) -> dict:
 
     rows = load_squad_json(dev)
     preds = read_examples(reader, [e.question for e in rows], [e.context for e in rows])
-    out = {"all": {**score_answerable(preds, [e.answers for e in rows]),
-                   "articles": len({e.title for e in rows})}}
+    out = {"all": {**score_answerable(preds, [e.answers for e in rows]), "articles": len({e.title for e in rows})}}
     taken = squad20_titles(squad20_dev_file)
     keep = [i for i, e in enumerate(rows) if e.title not in taken]
     if taken and keep:
-        out["not_in_squad20"] = {**score_answerable([preds[i] for i in keep], [rows[i].answers for i in keep]),
-                                 "articles": len({rows[i].title for i in keep})}
+        out["not_in_squad20"] = {
+            **score_answerable([preds[i] for i in keep], [rows[i].answers for i in keep]),
+            "articles": len({rows[i].title for i in keep}),
+        }
     return out
 
 
 def _row(name: str, r: dict) -> str:
     d = r["declined"]
     kinds = " | ".join(f"{d.get(k, float('nan')):.1f}" for k in KINDS)
-    return (f"| {name} | {d[ANSWERABLE]:.1f} | {kinds} | {d['unanswerable']:.1f} | {r['answerable_f1']:.1f} | "
-            f"{r['ece']:.3f} |")
+    return (
+        f"| {name} | {d[ANSWERABLE]:.1f} | {kinds} | {d['unanswerable']:.1f} | {r['answerable_f1']:.1f} | "
+        f"{r['ece']:.3f} |"
+    )
 
 
 def decision_card(report: dict, *, file_name: str = "newsdesk_decision.json") -> str:
     """The model-card section: signals, per-kind decline rates, ablation, calibration error."""
     c = report["chosen"]
     pairs = ", ".join(f"{k} {n}" for k, n in report["pairs"].items())
-    head = ("| features | answerable declined (%) | " + " | ".join(f"{k} declined (%)" for k in KINDS)
-            + " | all unanswerable declined (%) | answerable F1 | ECE |")
+    head = (
+        "| features | answerable declined (%) | "
+        + " | ".join(f"{k} declined (%)" for k in KINDS)
+        + " | all unanswerable declined (%) | answerable F1 | ECE |"
+    )
     rule = "|" + "---|" * (len(KINDS) + 5)
     ablation = "\n".join(_row(name, r) for name, r in report["ablation"].items())
     ece = ", ".join(f"{k} {v:.3f}" for k, v in c["ece_by_kind"].items())
@@ -94,8 +100,8 @@ of every kind from those articles, and the real SQuAD 2.0 unanswerables of
 the held-out articles. Figures are cross-validated by article (5 folds), each
 feature set at its own operating point: the highest threshold that declines
 at most {MAX_ANSWERABLE_DECLINED:.0%} of answerable pairs. Shipped threshold:
-**{c['threshold']:.3f}** (target ≥ 70% of unanswerables declined with ≤ 8% of
-answerables declined: {'met' if met else 'not met'}).
+**{c["threshold"]:.3f}** (target ≥ 70% of unanswerables declined with ≤ 8% of
+answerables declined: {"met" if met else "not met"}).
 
 {head}
 {rule}

@@ -50,8 +50,9 @@ class ReadPair:
     spans: tuple[ReadSpan, ...]
 
 
-def heldout_pairs(cfg: TrainConfig, *, n_answerable: int, n_per_kind: int, seed: int = 0,
-                  rows: list[QAExample] | None = None) -> list[tuple[str, QAExample]]:
+def heldout_pairs(
+    cfg: TrainConfig, *, n_answerable: int, n_per_kind: int, seed: int = 0, rows: list[QAExample] | None = None
+) -> list[tuple[str, QAExample]]:
     """(kind, example) pairs from held-out articles only, sampled with ``seed``.
 
     The split and the generators are the campaign's (``campaign.campaign_data``),
@@ -75,13 +76,12 @@ def read_pairs(reader, pairs: list[tuple[str, QAExample]], *, chunk: int = 32) -
     """The reader's top spans for every pair (no threshold applied)."""
     out: list[ReadPair] = []
     for lo in range(0, len(pairs), chunk):
-        part = pairs[lo: lo + chunk]
+        part = pairs[lo : lo + chunk]
         preds = reader.predict([e.question for _, e in part], [e.context for _, e in part])
         for (kind, e), p in zip(part, preds):
             spans = tuple(ReadSpan(c.start, c.end, c.score, c.null_score, c.log_prob) for c in p.candidates)
             answers = tuple(a for a in (e.answers or ((e.answer_text,) if e.answer_text else ())) if a)
-            out.append(ReadPair(kind, e.title, e.question, e.context, answers if kind == ANSWERABLE else (),
-                                spans))
+            out.append(ReadPair(kind, e.title, e.question, e.context, answers if kind == ANSWERABLE else (), spans))
     return out
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.assistant import MAX_QUESTION_CHARS
+from qa.asking import MAX_QUESTION_CHARS
 from qa.errors import InvalidInputError, NewsdeskError
 from tests.reliability import tried
 
