@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from qa.preprocessors.sentences import sentence_at
+from qa.readers import decision_words as W
 
 #: File written beside the reader weights.
 DECISION_FILE = "newsdesk_decision.json"
@@ -43,290 +44,8 @@ ALL_FEATURES = (
     "negation_mismatch",
 )
 
-_STOP = set(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "for",
-        "from",
-        "by",
-        "with",
-        "about",
-        "into",
-        "over",
-        "after",
-        "before",
-        "during",
-        "since",
-        "until",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "so",
-        "than",
-        "then",
-        "as",
-        "if",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "doing",
-        "done",
-        "has",
-        "have",
-        "had",
-        "having",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "can",
-        "could",
-        "may",
-        "might",
-        "must",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "it's",
-        "he",
-        "she",
-        "they",
-        "them",
-        "their",
-        "his",
-        "her",
-        "him",
-        "we",
-        "us",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "there",
-        "here",
-        "not",
-        "no",
-        "yes",
-        "also",
-        "very",
-        "much",
-        "many",
-        "more",
-        "most",
-        "some",
-        "any",
-        "all",
-        "each",
-        "other",
-        "such",
-        "only",
-        "own",
-        "same",
-        "just",
-        "one",
-        "ones",
-        "name",
-        "named",
-        "called",
-        "kind",
-        "type",
-        "year",
-        "years",
-        "time",
-        "according",
-        "long",
-        "far",
-        "often",
-    ]
-)
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nor|neither|without)\b|n't\b", re.I)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
-_NUMBER_WORDS = set(
-    [
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "thirteen",
-        "fourteen",
-        "fifteen",
-        "sixteen",
-        "seventeen",
-        "eighteen",
-        "nineteen",
-        "twenty",
-        "thirty",
-        "forty",
-        "fifty",
-        "sixty",
-        "seventy",
-        "eighty",
-        "ninety",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "trillion",
-        "dozen",
-        "dozens",
-        "hundreds",
-        "thousands",
-        "millions",
-        "billions",
-        "half",
-        "several",
-        "few",
-    ]
-)
-_TIME_WORDS = set(
-    [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "tonight",
-        "morning",
-        "afternoon",
-        "evening",
-        "night",
-        "noon",
-        "midnight",
-        "week",
-        "weeks",
-        "month",
-        "months",
-        "year",
-        "years",
-        "decade",
-        "decades",
-        "century",
-        "centuries",
-        "ago",
-        "spring",
-        "summer",
-        "autumn",
-        "fall",
-        "winter",
-        "era",
-        "age",
-        "period",
-        "earlier",
-        "later",
-        "recently",
-        "since",
-        "until",
-        "after",
-        "before",
-        "during",
-        "early",
-        "late",
-        "mid",
-        "end",
-        "beginning",
-    ]
-)
-_PERSON_WORDS = set(
-    [
-        "he",
-        "she",
-        "they",
-        "people",
-        "man",
-        "woman",
-        "men",
-        "women",
-        "president",
-        "minister",
-        "king",
-        "queen",
-        "leader",
-        "official",
-        "officials",
-        "spokesman",
-        "spokeswoman",
-        "secretary",
-        "government",
-        "ministry",
-        "army",
-        "police",
-        "court",
-        "members",
-        "member",
-        "group",
-        "team",
-        "family",
-        "children",
-        "students",
-        "workers",
-    ]
-)
 
 
 def _stem(word: str) -> str:
@@ -343,13 +62,15 @@ def _stem(word: str) -> str:
 
 def key_terms(question: str) -> list[str]:
     """Stems of the question's content words (names, numbers, nouns, verbs)."""
-    return [_stem(w) for w in _WORD.findall(question) if w.lower() not in _STOP and len(w) > 1]
+    return [_stem(w) for w in _WORD.findall(question) if w.lower() not in W.STOP and len(w) > 1]
 
 
 def names_and_numbers(question: str) -> list[str]:
     """Capitalised words past the first word, and numbers: what a passage must mention to answer."""
     words = _WORD.findall(question)
-    return [w for i, w in enumerate(words) if (w[0].isdigit() or (i > 0 and w[0].isupper())) and w.lower() not in _STOP]
+    return [
+        w for i, w in enumerate(words) if (w[0].isdigit() or (i > 0 and w[0].isupper())) and w.lower() not in W.STOP
+    ]
 
 
 def _coverage(terms: Sequence[str], text: str) -> float:
@@ -377,12 +98,12 @@ def span_has_type(span: str, kind: str) -> bool:
     words = [w.lower() for w in _WORD.findall(span)]
     has_digit = any(ch.isdigit() for ch in span)
     if kind == "number":
-        return has_digit or any(w in _NUMBER_WORDS for w in words)
+        return has_digit or any(w in W.NUMBER_WORDS for w in words)
     if kind == "date":
-        return has_digit or any(w in _TIME_WORDS for w in words)
+        return has_digit or any(w in W.TIME_WORDS for w in words)
     capital = any(w[:1].isupper() for w in _WORD.findall(span))
     if kind == "person":
-        return capital or any(w in _PERSON_WORDS for w in words)
+        return capital or any(w in W.PERSON_WORDS for w in words)
     return capital
 
 

@@ -32,18 +32,24 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qa.errors import IndexError_, IndexLockedError, NewsdeskError
+from qa.errors import IndexError_, IndexLockedError
 from qa.quiet import quiet_third_party
 from qa.store import integrity
+from qa.store.derived import (
+    APPROXIMATE_THRESHOLD,
+    build_bm25,
+    build_faiss,
+    fsync_dir,
+    fsync_file,
+    write_vectors,
+)
 from qa.store.integrity import Verification
 from qa.types import Article, Passage
 
 if TYPE_CHECKING:
-    import faiss
+    pass
 
 FORMAT_VERSION = 1
-#: Above this many passages an approximate (HNSW) index is built by default.
-APPROXIMATE_THRESHOLD = 200_000
 REBUILD_HINT = "run `newsdesk index --rebuild PATH... --index {dir}` to rebuild it"
 
 #: Article fields as stored in the metadata table, in column order.
@@ -64,74 +70,6 @@ class IndexData:
     groups: dict[str, str] = field(default_factory=dict)
     #: Hashing of the vectors and metadata (finished, or running in the background for large indexes).
     verification: Verification = field(default_factory=Verification)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_vectors(path: Path, vectors: np.ndarray) -> None:
-    """Packed little-endian float32 rows (a short write raises OSError)."""
-    vectors.tofile(path)
-
-
-def build_faiss(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
-    """Exact inner product by default; HNSW above the threshold or on request."""
-    import faiss
-
-    n, d = vectors.shape if vectors.ndim == 2 else (0, 0)
-    if kind == "auto":
-        kind = "hnsw" if n > APPROXIMATE_THRESHOLD else "flat"
-    index: faiss.Index
-    if kind == "flat":
-        index = faiss.IndexFlatIP(d)
-    elif kind == "hnsw":
-        hnsw = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = 80
-        hnsw.hnsw.efSearch = 64
-        index = hnsw
-    elif kind == "ivf":
-        nlist = max(1, min(4096, int(np.sqrt(max(n, 1)) * 2)))
-        quant = faiss.IndexFlatIP(d)
-        ivf = faiss.IndexIVFFlat(quant, d, nlist, faiss.METRIC_INNER_PRODUCT)
-        ivf.train(vectors)
-        ivf.nprobe = min(nlist, 16)
-        index = ivf
-    else:
-        raise NewsdeskError(f"unknown FAISS index kind {kind!r} (use flat, hnsw, ivf or auto)")
-    if n:
-        index.add(vectors)
-    return index
-
-
-#: Stands in for the words of passages that have none but stop words (bm25s cannot index an empty vocabulary).
-#: Queries are tokenized into word characters only, so they never contain it.
-NO_WORDS_TOKEN = "-newsdesk-no-words-"
-
-
-def build_bm25(passages: list[Passage]):
-    """BM25 over the passages; an empty index or stop words only still give a valid (silent) index."""
-    import bm25s
-
-    quiet_third_party()
-    retriever = bm25s.BM25()
-    texts = [p.text for p in passages] or [""]
-    tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
-    retriever.index([doc or [NO_WORDS_TOKEN] for doc in tokens], show_progress=False)
-    return retriever
 
 
 class IndexStore:
@@ -410,23 +348,23 @@ class IndexStore:
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         for p in tmp.rglob("*"):
             if p.is_file():
-                _fsync_file(p)
-        _fsync_dir(tmp)
+                fsync_file(p)
+        fsync_dir(tmp)
 
     def _switch_to(self, tmp: Path, final: Path) -> None:
         """Rename the finished generation into place and point CURRENT at it (undone if that fails)."""
         tmp.rename(final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         cur_tmp = self.root / "CURRENT.tmp"
         try:
             cur_tmp.write_text(final.name + "\n", encoding="utf-8")
-            _fsync_file(cur_tmp)
+            fsync_file(cur_tmp)
             os.replace(cur_tmp, self.root / "CURRENT")
         except BaseException:
             cur_tmp.unlink(missing_ok=True)
             shutil.rmtree(final, ignore_errors=True)
             raise
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     @staticmethod
     def _write_metadata(

