@@ -24,7 +24,7 @@ run: $(STAMP)
 	$(VENV)/bin/newsdesk chat
 
 test: lint
-	$(PY) -m pytest -q --timeout=900
+	$(PY) -m pytest -q --timeout=900 --durations=15
 
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow"

@@ -57,15 +57,52 @@ def is_time_word(word: str) -> bool:
     return word.lower() in W.DAYS or word.lower() in W.MONTHS
 
 
-def classify_name(text: str, before: str = "") -> Mention:
-    """A capitalised name as a person, organisation or place, from its own words and the word before it."""
+#: What follows "X's" when X is a place ("Westmark's police chief", "Ukraine's grain"); otherwise X's is a person's.
+_PLACE_OWNED = {
+    "mayor",
+    "police",
+    "government",
+    "capital",
+    "economy",
+    "city",
+    "port",
+    "council",
+    "governor",
+    "president",
+    "prime",
+    "army",
+    "population",
+    "coast",
+    "border",
+    "parliament",
+    "grain",
+    "exports",
+    "imports",
+    "streets",
+    "schools",
+    "hospitals",
+    "harbour",
+    "harbor",
+    "airport",
+    "residents",
+    "people",
+    "largest",
+    "biggest",
+}
+
+
+def classify_name(text: str, before: str = "", after: str = "") -> Mention:
+    """A capitalised name as a person, organisation or place, from its own words and the words around it."""
     words = text.split()
     last = words[-1].lower().strip(".’'")
     if before.lower() == "the" or last in W.ORG_WORDS or (words[-1].isupper() and len(words[-1]) > 1):
         full = text if text.lower().startswith("the ") or before.lower() != "the" else f"the {text}"
         return Mention(full, ORG)
     if text.endswith(("'s", "’s")):
-        return Mention(text[:-2], PLACE)
+        owned = (after.split()[:1] or [""])[0].lower().strip("?,.")
+        if owned in _PLACE_OWNED:
+            return Mention(text[:-2], PLACE)
+        return Mention(text[:-2], PERSON, _gender(text[:-2]))
     if before.lower() in ("in", "at", "near", "from", "to", "across", "into") and len(words) <= 2:
         return Mention(text, PLACE)
     return Mention(text, PERSON, _gender(text))
@@ -167,7 +204,7 @@ def names(question: str) -> list[tuple[int, Mention]]:
             and after.split()[0].lower() not in W.VERBS | W.FUNCTION
         ):
             continue  # "the Riverside bridge": a modifier inside a noun phrase
-        out.append((start if before[0].lower() != "the" else start - 4, classify_name(text, before[0])))
+        out.append((start if before[0].lower() != "the" else start - 4, classify_name(text, before[0], after)))
     return out
 
 

@@ -92,8 +92,9 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
         for o in r.get("operating_points", [])
     )
     rel = "\n".join(
-        f"| {b['bin']} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
+        f"| {b['lo']:.1f}-{b['hi']:.1f} | {b['count']} | {b['mean_confidence']:.2f} | {b['accuracy']:.2f} |"
         for b in r["calibration"]["reliability"]
+        if b["count"]
     )
     dev_line = (
         f"| SQuAD v1.1 dev (reader only, always answering, 10,570 questions) | {dev['exact_match']:.1f} | "
