@@ -26,8 +26,11 @@ def test_index_and_ask_json(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert "Zhurong" in data["text"]
     assert data["article"]["date"] == "2021-05-05" and data["article"]["section"] == "Science"
-    for key in ("confidence", "start", "end", "sentence", "alternatives", "passages"):
-        assert key in data
+    article = (docs / "a.txt").read_text()
+    assert data["format"] == "newsdesk.answer" and 0.0 < data["confidence"] <= 1.0
+    assert data["sentence"].startswith("The Zhurong rover") and data["text"] in data["sentence"]
+    assert data["end"] - data["start"] == len(data["text"]) and data["passages"][0]["rank"] == 1
+    assert "Zhurong" in article
 
 
 def test_errors_are_one_line(tmp_path, capsys):

@@ -89,13 +89,6 @@ class SentenceTransformerEmbedder:
         self.precision_choice: Choice | None = None
         self._model: SentenceTransformer | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model_name, "device": self.device, "batch_size": self.batch_size}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SentenceTransformerEmbedder:
-        return cls(**data)
-
     @property
     def precision(self) -> Precision:
         return self.precision_choice.precision if self.precision_choice else self.requested_precision

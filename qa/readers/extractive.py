@@ -206,20 +206,6 @@ class ExtractiveReader:
     def bf16(self) -> bool:
         return self.precision is Precision.BF16
 
-    # -- config -------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model_name,
-            "device": self.device,
-            "batch_size": self.batch_size,
-            "spans_per_context": self.spans_per_context,
-            "precision": self.precision.value,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExtractiveReader:
-        return cls(**data)
-
     # -- loading ------------------------------------------------------------
     def warm_up(self) -> None:
         """Choose the precision (measured once per machine under ``auto``) and load the model."""

@@ -176,16 +176,6 @@ def decode_window(
     return out
 
 
-def null_log_prob(window: Window, start_logits: np.ndarray, end_logits: np.ndarray) -> float:
-    """Log-probability the model gives to "no answer in this window"."""
-    n = len(window.input_ids)
-    allowed = np.array([o is not None for o in window.offsets])
-    allowed[0] = True
-    s = np.asarray(start_logits[:n], dtype=np.float64)[allowed]
-    e = np.asarray(end_logits[:n], dtype=np.float64)[allowed]
-    return float(_log_softmax(s)[0] + _log_softmax(e)[0])
-
-
 def label_window(window: Window, answer_start: int, answer_end: int) -> tuple[int, int]:
     """Token positions of a character span in a window, or (0, 0) for [CLS].
 
