@@ -33,6 +33,7 @@ import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from qa.readers.decision_words import SMALL_NUMBERS
 from qa.timeexpr import MONTHS, WEEKDAYS, Order, resolve_day
 from qa.types import AnswerSpan, TimelineEntry
 
@@ -181,34 +182,7 @@ def _independent(
     return kept
 
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(SMALL_NUMBERS)}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _ARTICLES = {"a", "an", "the"}
 
