@@ -38,3 +38,14 @@ def run_helper(script: Path, work: Path, *, timeout: float) -> dict:
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     assert r.returncode == 0, f"helper failed ({r.returncode}):\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def cluster_result(script: Path, work: Path, *, timeout: float) -> dict:
+    """``run_helper`` for a test fixture: skipped, with the reason, where Ray or a namespace cannot be had."""
+    import pytest
+
+    pytest.importorskip("ray", reason="needs the cluster extra (ray)")
+    why = unavailable()
+    if why:
+        pytest.skip(why)
+    return run_helper(script, work, timeout=timeout)

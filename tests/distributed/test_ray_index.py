@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distributed.namespace import run_helper, unavailable
+from tests.distributed.namespace import cluster_result
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
@@ -20,11 +20,7 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    pytest.importorskip("ray", reason="needs the cluster extra (ray)")
-    why = unavailable()
-    if why:
-        pytest.skip(why)
-    return run_helper(HERE / "ray_index_check.py", tmp_path_factory.mktemp("ray-index"), timeout=420)
+    return cluster_result(HERE / "ray_index_check.py", tmp_path_factory.mktemp("ray-index"), timeout=420)
 
 
 def test_two_nodes_joined(result):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.distributed.namespace import run_helper, unavailable
+from tests.distributed.namespace import cluster_result
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
@@ -19,11 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    pytest.importorskip("ray", reason="needs the cluster extra (ray)")
-    why = unavailable()
-    if why:
-        pytest.skip(why)
-    return run_helper(HERE / "ray_serve_check.py", tmp_path_factory.mktemp("ray-serve"), timeout=600)
+    return cluster_result(HERE / "ray_serve_check.py", tmp_path_factory.mktemp("ray-serve"), timeout=600)
 
 
 def test_two_replicas_answer_200_concurrent_requests_like_a_local_engine(result):
