@@ -240,7 +240,7 @@ def cmd_serve(args: Any) -> int:
 
         from qa.server import create_app
     except ImportError as exc:
-        if (exc.name or "").split(".")[0] not in {"fastapi", "uvicorn", "starlette", "pydantic"}:
+        if (exc.name or "").split(".")[0] not in {"fastapi", "fastapi_offline", "uvicorn", "starlette", "pydantic"}:
             raise
         print("error: newsdesk serve needs FastAPI and uvicorn: pip install 'newsdesk[server]'", file=sys.stderr)
         return 2

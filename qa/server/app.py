@@ -6,6 +6,11 @@ counts; question endpoints answer 503 meanwhile. Every engine call goes
 through one ``EngineWorker`` thread (see ``qa.server.worker`` for why), and
 an answer is returned in the one JSON form of an Answer
 (``qa.types.answer_to_json``), exactly as ``newsdesk ask --json`` prints it.
+
+The docs (``/docs``, ``/redoc``) load Swagger UI and ReDoc from this server
+(``fastapi_offline`` ships their files), not from a CDN: a server on a
+machine without internet, or a browser that cannot reach one, still shows
+them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 
 from qa.contract import Engine
 from qa.server.conversations import ConversationStore, UnknownConversation
@@ -40,6 +46,8 @@ from qa.types import answer_to_json
 
 #: Largest request body read (a full ask_many is well under it).
 MAX_BODY_BYTES = 256 * 1024
+#: Where the Swagger UI and ReDoc files are served (they come with the package, not from a CDN).
+DOCS_ASSETS = "/docs-assets"
 #: Seconds a client is told to wait while the models load or the queue is full.
 RETRY_AFTER_S = 2
 
@@ -79,12 +87,14 @@ def create_app(
         finally:
             await asyncio.to_thread(worker.stop)
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="Newsdesk",
         summary="Exact, cited answers from news articles.",
         version="1",
         lifespan=lifespan,
         responses=_ERRORS,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
     )
     app.state.worker, app.state.conversations = worker, store
     install_error_handlers(app)

@@ -34,7 +34,7 @@ def test_bad_port_and_batch_are_one_line():
 
 
 def test_serve_without_the_extra_names_the_install():
-    for missing in ("uvicorn", "fastapi"):
+    for missing in ("uvicorn", "fastapi", "fastapi_offline"):
         code = (f"import sys; sys.modules[{missing!r}] = None; from tui.cli import main; "
                 "sys.exit(main(['serve', '--index', 'nowhere']))")
         r = run_cli(code)
