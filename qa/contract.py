@@ -87,6 +87,7 @@ class Engine(Protocol):
         threshold: float | None = None,
         filters: Filters | None = None,
         history: Any = None,
+        as_of: str | None = None,
     ) -> Answer: ...
 
     def ask_many(
@@ -96,6 +97,7 @@ class Engine(Protocol):
         top_k: int | None = None,
         threshold: float | None = None,
         filters: Filters | None = None,
+        batch: int = 8,
     ) -> Iterable[Answer]: ...
 
     def conversation(self) -> EngineConversation: ...

@@ -366,3 +366,5 @@ def test_the_fake_and_the_assistant_keep_one_contract():
         real = inspect.signature(getattr(Assistant, name)).parameters
         faked = inspect.signature(getattr(FakeAssistant, name)).parameters
         assert [p for p in real if p != "remove_missing"] == list(faked), name
+        promised = inspect.signature(getattr(Engine, name)).parameters
+        assert [p for p in real if p != "remove_missing"] == [p for p in promised if p != "remove_missing"], name
