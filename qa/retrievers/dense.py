@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from qa.retrievers.ranking import best
+
 
 class DenseRetriever:
     def __init__(self, index, vectors: np.ndarray):
@@ -11,7 +13,7 @@ class DenseRetriever:
         self.vectors = vectors
 
     def run(self, query: np.ndarray, top_k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(row, cosine) best first. With a filter mask, search exactly among allowed rows."""
+        """(row, cosine) best first, ties by row. With a filter mask, search exactly among allowed rows."""
         n = len(self.vectors)
         if n == 0 or top_k <= 0:
             return []
@@ -21,9 +23,7 @@ class DenseRetriever:
             if len(rows) == 0:
                 return []
             scores = self.vectors[rows] @ q[0]
-            k = min(top_k, len(rows))
-            top = np.argpartition(-scores, k - 1)[:k]
-            top = top[np.argsort(-scores[top], kind="stable")]
-            return [(int(rows[i]), float(scores[i])) for i in top]
+            return [(int(rows[i]), float(scores[i])) for i in best(scores, top_k)]
         scores, ids = self.index.search(q, min(top_k, n))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        # FAISS keeps the first row it met among equal scores at the cut; within the list, order ties by row too.
+        return sorted(((int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0), key=lambda rs: (-rs[1], rs[0]))

@@ -12,10 +12,11 @@ import numpy as np
 
 from qa.contract import Retrieval
 from qa.retrievers.dense import DenseRetriever
+from qa.retrievers.ranking import RRF_K, fuse
 from qa.retrievers.sparse import BM25Retriever
 from qa.types import Passage, RetrievedPassage
 
-RRF_K = 60
+__all__ = ["RRF_K", "HybridRetriever"]
 
 
 @dataclass
@@ -32,17 +33,7 @@ class HybridRetriever:
         n = max(self.candidates, top_k)
         dense = self.dense.run(query_vector, n, mask) if self.mode != "bm25" and query_vector is not None else []
         sparse = self.sparse.run(question, n, mask) if self.mode != "dense" else []
-        fused: dict[int, float] = {}
-        d_rank = {row: r for r, (row, _) in enumerate(dense, 1)}
-        s_rank = {row: r for r, (row, _) in enumerate(sparse, 1)}
-        for row, r in d_rank.items():
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
-        for row, r in s_rank.items():
-            fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + r)
-        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
         return [
-            RetrievedPassage(
-                passage=self.passages[row], score=score, rank=i, dense_rank=d_rank.get(row), sparse_rank=s_rank.get(row)
-            )
-            for i, (row, score) in enumerate(ranked, 1)
+            RetrievedPassage(passage=self.passages[row], score=score, rank=i, dense_rank=d, sparse_rank=s)
+            for i, (row, score, d, s) in enumerate(fuse(dense, sparse, top_k=top_k, key=int), 1)
         ]
