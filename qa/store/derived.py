@@ -81,13 +81,21 @@ def build_faiss(vectors: np.ndarray, kind: str = "auto") -> faiss.Index:
 NO_WORDS_TOKEN = "-newsdesk-no-words-"
 
 
+def corpus_tokens(passages: list[Passage]) -> list[list[str]]:
+    """The words BM25 indexes for each passage (one placeholder document when there are none)."""
+    import bm25s
+
+    quiet_third_party()
+    texts = [p.text for p in passages] or [""]
+    tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
+    return [doc or [NO_WORDS_TOKEN] for doc in tokens]
+
+
 def build_bm25(passages: list[Passage]):
     """BM25 over the passages; an empty index or stop words only still give a valid (silent) index."""
     import bm25s
 
     quiet_third_party()
     retriever = bm25s.BM25()
-    texts = [p.text for p in passages] or [""]
-    tokens = bm25s.tokenize(texts, stopwords="en", show_progress=False, return_ids=False)
-    retriever.index([doc or [NO_WORDS_TOKEN] for doc in tokens], show_progress=False)
+    retriever.index(corpus_tokens(passages), show_progress=False)
     return retriever

@@ -12,6 +12,10 @@ Layout::
         dense.faiss      FAISS index over the same rows
         bm25/            bm25s arrays (numpy, no pickle) and vocabulary JSON
 
+A shard of a sharded index (``qa.store.shards``) is a generation of the
+same form, with ``terms/`` (raw BM25 counts, ``qa.store.terms``) in place of
+``bm25/``, and made live by the index's shard list rather than CURRENT.
+
 A write builds a whole new generation beside the live one and only then
 points CURRENT at it, so a crash (even SIGKILL) at any moment leaves the
 previous generation intact and in use.
@@ -23,12 +27,10 @@ import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -44,16 +46,14 @@ from qa.store.derived import (
     write_vectors,
 )
 from qa.store.integrity import Verification
+from qa.store.metadata import ARTICLE_COLUMNS, read_metadata, write_metadata
+from qa.store.terms import TERMS_DIR, build_terms, load_terms, save_terms
 from qa.types import Article, Passage
-
-if TYPE_CHECKING:
-    pass
 
 FORMAT_VERSION = 1
 REBUILD_HINT = "run `newsdesk index --rebuild PATH... --index {dir}` to rebuild it"
 
-#: Article fields as stored in the metadata table, in column order.
-ARTICLE_COLUMNS = ("id", "title", "text", "date", "section", "url", "path")
+__all__ = ["ARTICLE_COLUMNS", "FORMAT_VERSION", "REBUILD_HINT", "IndexData", "IndexStore"]
 
 
 @dataclass
@@ -64,19 +64,28 @@ class IndexData:
     passages: list[Passage]
     vectors: np.ndarray
     dense: object  # faiss.Index
-    bm25: object  # bm25s.BM25
+    bm25: object  # bm25s.BM25; in a shard, its TermStats (qa.store.terms)
     manifest: dict = field(default_factory=dict)
     #: Article id -> wire-copy group id, for articles with copies (``qa.dedup``).
     groups: dict[str, str] = field(default_factory=dict)
     #: Hashing of the vectors and metadata (finished, or running in the background for large indexes).
     verification: Verification = field(default_factory=Verification)
+    #: Each passage's place in the whole index's order (its row, unless this is a shard): breaks ties.
+    order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 class IndexStore:
-    """Reads and writes one index folder."""
+    """Reads and writes one index folder (or one shard's folder of a sharded index)."""
 
-    def __init__(self, root: str | Path):
+    #: Shards of the index this store holds (a ShardedStore holds several).
+    shards = 1
+
+    def __init__(self, root: str | Path, *, shard: bool = False, hint_root: str | Path | None = None):
+        """``shard``: write and read ``terms/`` instead of ``bm25/``; ``hint_root``: the index
+        folder a rebuild hint names, when ``root`` is one shard's folder inside it."""
         self.root = Path(root)
+        self.shard = shard
+        self.hint = REBUILD_HINT.format(dir=Path(hint_root) if hint_root is not None else self.root)
         #: True while this store holds the writer lock: loads then check every hash at once.
         self._writing = False
 
@@ -111,8 +120,10 @@ class IndexStore:
             return ""
 
     def manifest(self) -> dict:
-        gen = self.current_generation()
-        hint = REBUILD_HINT.format(dir=self.root)
+        return self.read_manifest(self.current_generation())
+
+    def read_manifest(self, gen: Path) -> dict:
+        hint = self.hint
         try:
             man = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
         except (ValueError, RecursionError, OSError) as exc:
@@ -126,9 +137,12 @@ class IndexStore:
         Dense and BM25 structures are derived data: if only they are damaged
         they are rebuilt from the vectors and passages (which are checked).
         """
-        gen = self.current_generation()
-        man = self.manifest()
-        hint = REBUILD_HINT.format(dir=self.root)
+        return self.load_generation(self.current_generation(), embedder=embedder)
+
+    def load_generation(self, gen: Path, *, embedder: str | None = None, eager: bool = False) -> IndexData:
+        """``load`` of one given generation; ``eager`` checks every hash now, as a writer does."""
+        man = self.read_manifest(gen)
+        hint = self.hint
         version = man.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise IndexError_(
@@ -142,8 +156,9 @@ class IndexStore:
             )
         files, sums = man.get("files", {}), man.get("sha256", {})
         integrity.check_sizes(gen, files, hint=hint)
-        background = not self._writing and integrity.primary_bytes(gen) > integrity.EAGER_VERIFY_BYTES
-        articles, passages, groups = self._read_metadata(gen / "metadata.sqlite", hint)
+        eager = eager or self._writing
+        background = not eager and integrity.primary_bytes(gen) > integrity.EAGER_VERIFY_BYTES
+        articles, passages, groups, order = read_metadata(gen / "metadata.sqlite", hint=hint)
         dim = man["dimension"]
         raw = np.fromfile(gen / "vectors.f32", dtype="<f4")
         if dim <= 0 or raw.size % dim:
@@ -159,7 +174,9 @@ class IndexStore:
         dense = self._read_faiss(
             gen, files, len(passages), vectors, man.get("faiss", "flat"), damaged="dense.faiss" in damaged
         )
-        bm25 = self._read_bm25(gen, passages, damaged=any(n.startswith("bm25/") for n in damaged))
+        sparse = TERMS_DIR if self.shard else "bm25"
+        read_sparse = self._read_terms if self.shard else self._read_bm25
+        bm25 = read_sparse(gen, passages, damaged=any(n.startswith(f"{sparse}/") for n in damaged))
         return IndexData(
             articles=articles,
             passages=passages,
@@ -169,28 +186,8 @@ class IndexStore:
             manifest=man,
             groups=groups,
             verification=verification,
+            order=order,
         )
-
-    def _read_metadata(self, path: Path, hint: str):
-        try:
-            con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-            try:
-                if con.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                    raise sqlite3.DatabaseError("quick_check failed")
-                articles = {}
-                for row in con.execute(f"SELECT {','.join(ARTICLE_COLUMNS)} FROM articles"):
-                    articles[row[0]] = Article(**dict(zip(ARTICLE_COLUMNS, row)))
-                passages = []
-                for pid, aid, s, e in con.execute("SELECT id,article_id,start,end FROM passages ORDER BY row"):
-                    passages.append(Passage(id=pid, article_id=aid, start=s, end=e, text=articles[aid].text[s:e]))
-                groups = {}
-                if con.execute("SELECT 1 FROM sqlite_master WHERE name='wire_groups'").fetchone():
-                    groups = dict(con.execute("SELECT article_id, group_id FROM wire_groups"))
-            finally:
-                con.close()
-        except (sqlite3.DatabaseError, KeyError) as exc:
-            raise IndexError_(f"index metadata {path} is corrupt: {hint}") from exc
-        return articles, passages, groups
 
     def _read_faiss(self, gen: Path, files: dict, n: int, vectors: np.ndarray, kind: str, *, damaged: bool):
         import faiss
@@ -221,6 +218,14 @@ class IndexStore:
             return retriever
         except Exception:  # derived data: rebuild from the passages
             return build_bm25(passages)
+
+    def _read_terms(self, gen: Path, passages: list[Passage], *, damaged: bool):
+        try:
+            if damaged:
+                raise RuntimeError("checksum mismatch")
+            return load_terms(gen / TERMS_DIR, passages=len(passages))
+        except Exception:  # derived data: recount from the passages
+            return build_terms(passages)
 
     # -- writing -------------------------------------------------------------
     @contextlib.contextmanager
@@ -263,12 +268,17 @@ class IndexStore:
         extra: dict | None = None,
         *,
         groups: dict[str, str] | None = None,
+        order: np.ndarray | None = None,
+        live: bool = True,
     ) -> Path:
         """Write a complete new generation, then switch CURRENT to it.
 
         Any failure (a full disk, a read-only folder, SQLite or FAISS errors)
         removes the half-written generation and raises one line; the previous
-        generation stays in use.
+        generation stays in use. With ``live=False`` the generation is only
+        put in place, not made live: a sharded index makes every changed
+        shard's generation live at once by switching its shard list, and
+        ``order`` then gives each passage's place in the whole index.
         """
         if len(passages) != len(vectors):
             raise ValueError("one vector per passage is required")
@@ -292,13 +302,20 @@ class IndexStore:
                 faiss_kind=faiss_kind,
                 extra=extra,
                 groups=groups or {},
+                order=order,
             )
-            self._switch_to(tmp, final)
+            if live:
+                self._switch_to(tmp, final)
+            else:
+                tmp.rename(final)
+                fsync_dir(self.root)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             if integrity.is_write_failure(exc):
                 raise integrity.write_failure(exc, self.root) from exc
             raise
+        if not live:
+            return final
         for old in self._generations():
             if old != final:
                 shutil.rmtree(old, ignore_errors=True)
@@ -318,12 +335,13 @@ class IndexStore:
         faiss_kind: str,
         extra: dict | None,
         groups: dict[str, str],
+        order: np.ndarray | None,
     ) -> None:
         """Every file of a generation in ``tmp``, the manifest (with sizes and hashes) last."""
         import faiss
 
         tmp.mkdir(parents=True)
-        self._write_metadata(tmp / "metadata.sqlite", articles, passages, groups)
+        self._write_metadata(tmp / "metadata.sqlite", articles, passages, groups, order)
         write_vectors(tmp / "vectors.f32", vectors)
         kind = faiss_kind
         if kind == "auto":
@@ -331,7 +349,10 @@ class IndexStore:
         faiss.write_index(
             build_faiss(vectors.reshape(-1, dimension), kind if len(passages) else "flat"), str(tmp / "dense.faiss")
         )
-        build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
+        if self.shard:
+            save_terms(build_terms(passages), tmp / TERMS_DIR)
+        else:
+            build_bm25(passages).save(str(tmp / "bm25"), allow_pickle=False, show_progress=False)
         files, sums = integrity.describe(tmp)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -366,30 +387,5 @@ class IndexStore:
             raise
         fsync_dir(self.root)
 
-    @staticmethod
-    def _write_metadata(
-        path: Path, articles: dict[str, Article], passages: list[Passage], groups: dict[str, str]
-    ) -> None:
-        con = sqlite3.connect(path)
-        try:
-            con.executescript(
-                "CREATE TABLE articles (id TEXT PRIMARY KEY, title TEXT, text TEXT, date TEXT,"
-                " section TEXT, url TEXT, path TEXT);"
-                "CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT, article_id TEXT,"
-                " start INTEGER, end INTEGER);"
-                "CREATE TABLE wire_groups (article_id TEXT PRIMARY KEY, group_id TEXT);"
-            )
-            con.executemany(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?)",
-                ((a.id, a.title, a.text, a.date, a.section, a.url, a.path) for a in articles.values()),
-            )
-            con.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?)",
-                ((i, p.id, p.article_id, p.start, p.end) for i, p in enumerate(passages)),
-            )
-            con.executemany(
-                "INSERT INTO wire_groups VALUES (?,?)", ((a, g) for a, g in groups.items() if a in articles)
-            )
-            con.commit()
-        finally:
-            con.close()
+    #: A static method so that tests can make it fail like a full disk.
+    _write_metadata = staticmethod(write_metadata)
