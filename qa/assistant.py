@@ -26,7 +26,7 @@ from qa.converters import ConversionReport, convert_paths
 from qa.converters.fetch import is_url
 from qa.embedders.sentence_transformer import DEFAULT_EMBEDDER, SentenceTransformerEmbedder
 from qa.errors import EmptyQuestionError, IndexError_
-from qa.indexing import EmbedStep, IndexReport, update_index
+from qa.indexing import EmbedStep, IndexReport, remove_article, update_index
 from qa.precision import Precision, requested
 from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
@@ -36,9 +36,11 @@ from qa.readers.staged import FULL_READING, StopRule, read_ranked
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
+from qa.retrievers.sharded import ShardedRetriever
 from qa.retrievers.sparse import BM25Retriever
 from qa.store.index_settings import load_threshold
-from qa.store.index_store import IndexData, IndexStore
+from qa.store.index_store import IndexData
+from qa.store.shards import ShardedData, check_shard_count, open_store
 from qa.timeexpr import newest_date, question_time
 from qa.types import Answer, Article, Passage, RetrievedPassage
 from qa.validation import check_threshold, check_top_k
@@ -63,11 +65,15 @@ class Assistant:
         faiss_kind: FaissKind | str = FaissKind.AUTO,
         threshold: float | None = None,
         precision: Precision | str | None = None,
+        shards: int | None = None,
     ):
         """``precision`` (else ``NEWSDESK_PRECISION``, else auto: measured once per machine)
-        applies to the reader and the embedder; see ``qa.precision``."""
+        applies to the reader and the embedder; see ``qa.precision``. ``shards``: how many
+        shards a new index gets (``qa.store.shards``); None keeps an existing index's count
+        (else 1), and a different count is refused when indexing unless it rebuilds."""
         self.index_dir = Path(index_dir)
-        self.store = IndexStore(self.index_dir)
+        self.shards = None if shards is None else check_shard_count(shards)
+        self.store = open_store(self.index_dir, shards=self.shards)
         self.embedder = SentenceTransformerEmbedder(embedder, precision=requested(precision))
         self.reader = ExtractiveReader(reader, precision=requested(precision))
         #: When to stop reading a question's passages (``qa.readers.staged``).
@@ -80,8 +86,8 @@ class Assistant:
         self._threshold = check_threshold(threshold)
         #: The threshold tuned for this index (read once, on first use; False = not read yet).
         self._tuned_threshold: float | bool | None = False
-        self._data: IndexData | None = None
-        self._retriever: HybridRetriever | None = None
+        self._data: IndexData | ShardedData | None = None
+        self._retriever: HybridRetriever | ShardedRetriever | None = None
         self._lock = threading.RLock()
         self._ready = False
 
@@ -144,13 +150,17 @@ class Assistant:
         return self._ready
 
     def reload(self) -> None:
-        """Read the index's current generation (after a write)."""
+        """Read the index's current generation (after a write; re-sharded elsewhere, in its new layout)."""
+        self.store = open_store(self.index_dir, shards=self.shards, current=self.store)
         self.use(self.store.load(embedder=self.embedder.model_name))
 
-    def use(self, data: IndexData) -> None:
+    def use(self, data: IndexData | ShardedData) -> None:
         """Search ``data`` from now on (an index already loaded and checked)."""
         with self._lock:
             self._data = data
+            if isinstance(data, ShardedData):
+                self._retriever = ShardedRetriever(data, mode=self.retrieval)
+                return
             self._retriever = HybridRetriever(
                 DenseRetriever(data.dense, data.vectors),
                 BM25Retriever(data.bm25, len(data.passages)),
@@ -159,7 +169,7 @@ class Assistant:
             )
 
     @property
-    def retriever(self) -> HybridRetriever:
+    def retriever(self) -> HybridRetriever | ShardedRetriever:
         """The retriever over the current index (loading it on first use)."""
         if self._retriever is None:
             self.use(self.data)
@@ -167,7 +177,7 @@ class Assistant:
         return self._retriever
 
     @property
-    def data(self) -> IndexData:
+    def data(self) -> IndexData | ShardedData:
         if self._data is None:
             if self.store.exists():
                 self.reload()
@@ -253,24 +263,7 @@ class Assistant:
 
     def remove(self, article_id: str) -> bool:
         """Drop one article (and its passages) from the index."""
-        with self.store.lock():
-            data = self.store.load(embedder=self.embedder.model_name)
-            if article_id not in data.articles:
-                return False
-            rows = [i for i, p in enumerate(data.passages) if p.article_id != article_id]
-            articles = {k: v for k, v in data.articles.items() if k != article_id}
-            self.store.write(
-                articles,
-                [data.passages[i] for i in rows],
-                data.vectors[rows],
-                data.manifest["embedder"],
-                int(data.manifest["dimension"]),
-                self.faiss_kind,
-                extra={"reader": self.reader.model_name},
-                groups={k: g for k, g in data.groups.items() if k != article_id},
-            )
-            self.reload()
-        return True
+        return remove_article(self, article_id)
 
     # -- browsing --------------------------------------------------------------
     def articles(self) -> list[Article]:
@@ -288,6 +281,8 @@ class Assistant:
             "embedder": d.manifest.get("embedder"),
             "dimension": d.manifest.get("dimension"),
             "faiss": d.manifest.get("faiss"),
+            "shards": d.manifest.get("shards", 1),
+            **({"passages_per_shard": d.manifest["passages_per_shard"]} if isinstance(d, ShardedData) else {}),
             "reader": self.reader.model_name,
             "index_dir": str(self.index_dir),
             "index_bytes": size,

@@ -18,7 +18,8 @@ import numpy as np
 from qa.contract import Progress
 from qa.converters import ConversionReport, Skipped
 from qa.dedup import wire_groups
-from qa.store.index_store import IndexData
+from qa.store.index_store import IndexData, IndexStore
+from qa.store.shards import SHARDS_FILE, ShardedData, ShardedStore, drop_sharded, shard_contents, store_for_write
 from qa.types import Article, Passage
 
 if TYPE_CHECKING:
@@ -91,9 +92,10 @@ def update_index(
     unread = [Path(s.path) for s in conv.skipped]
     kept_paths: list[str] = []
     with assistant.store.lock():
-        old: IndexData | None = None
-        if not rebuild and assistant.store.exists():
-            old = assistant.store.load(embedder=assistant.embedder.model_name)
+        store = store_for_write(assistant.store, requested=assistant.shards, rebuild=rebuild)
+        old: IndexData | ShardedData | None = None
+        if not rebuild and store.exists():
+            old = store.load(embedder=assistant.embedder.model_name)
         old_articles = old.articles if old else {}
         new_by_id: dict[str, Article] = {}
         for a in conv.articles:
@@ -123,38 +125,96 @@ def update_index(
         report.kept = len(kept_paths)
         report.warnings.extend(_kept_warnings(kept_paths, conv.skipped))
 
-        passages: list[Passage] = []
-        vectors: list[np.ndarray] = []
-        if old is not None:
-            rows = [i for i, p in enumerate(old.passages) if p.article_id in keep]
-            passages.extend(old.passages[i] for i in rows)
-            if rows:
-                vectors.append(old.vectors[rows])
         new_passages, new_vectors = (embed or assistant.embed_articles)(fresh, progress)
-        if new_passages:
-            vectors.append(new_vectors)
-            passages.extend(new_passages)
         report.passages_embedded = len(new_passages)
         articles = {**keep, **{a.id: a for a in fresh}}
         groups = wire_groups(articles, previous=old.groups if old else None)
         dim = assistant.embedder.dimension if (new_passages or old is None) else int(old.manifest["dimension"])
-        vec = np.vstack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
         changed = fresh or len(keep) != len(old_articles) or old is None or groups != old.groups
         if changed:
             if progress:
-                progress(len(passages), len(passages), "writing index")
-            assistant.store.write(
-                articles,
-                passages,
-                vec,
-                assistant.embedder.model_name,
-                dim,
-                assistant.faiss_kind,
-                extra={"reader": assistant.reader.model_name},
+                total = len(new_passages) + sum(1 for p in (old.passages if old else []) if p.article_id in keep)
+                progress(total, total, "writing index")
+            write_index(
+                assistant,
+                store,
+                old,
+                articles=articles,
                 groups=groups,
+                passages=new_passages,
+                vectors=new_vectors,
+                dim=dim,
+                embedder=assistant.embedder.model_name,
             )
+            assistant.store = store
             assistant.reload()
         elif old is not None:
             assistant.use(old)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def write_index(
+    assistant: Assistant,
+    store: IndexStore | ShardedStore,
+    old: IndexData | ShardedData | None,
+    *,
+    articles: dict[str, Article],
+    groups: dict[str, str],
+    passages: list[Passage],
+    vectors: np.ndarray,
+    dim: int,
+    embedder: str,
+) -> None:
+    """A new generation holding ``articles``: the passages of ``old`` that belong to them, then ``passages``.
+
+    Sharded, only the shards whose articles or groups change are rebuilt
+    (``qa.store.shards.shard_contents``), in parallel, and made live together.
+    """
+    extra = {"reader": assistant.reader.model_name}
+    if isinstance(store, ShardedStore):
+        contents = shard_contents(
+            store.shards,
+            old if isinstance(old, ShardedData) else None,
+            articles=articles,
+            groups=groups,
+            passages=passages,
+            vectors=vectors,
+            dim=dim,
+        )
+        store.write_shards(contents, embedder=embedder, dimension=dim, faiss_kind=assistant.faiss_kind, extra=extra)
+        return
+    kept: list[Passage] = []
+    blocks: list[np.ndarray] = []
+    if isinstance(old, IndexData):
+        rows = [i for i, p in enumerate(old.passages) if p.article_id in articles]
+        kept.extend(old.passages[i] for i in rows)
+        if rows:
+            blocks.append(old.vectors[rows])
+    if passages:
+        blocks.append(vectors)
+    vec = np.vstack(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+    store.write(articles, kept + passages, vec, embedder, dim, assistant.faiss_kind, extra=extra, groups=groups)
+    if (store.root / SHARDS_FILE).exists():  # re-sharded to one: the old shards go once this is live
+        drop_sharded(store.root)
+
+
+def remove_article(assistant: Assistant, article_id: str) -> bool:
+    """Drop one article and its passages (``Assistant.remove``); False when it is not indexed."""
+    with assistant.store.lock():
+        data = assistant.store.load(embedder=assistant.embedder.model_name)
+        if article_id not in data.articles:
+            return False
+        write_index(
+            assistant,
+            assistant.store,
+            data,
+            articles={k: v for k, v in data.articles.items() if k != article_id},
+            groups={k: g for k, g in data.groups.items() if k != article_id},
+            passages=[],
+            vectors=np.zeros((0, int(data.manifest["dimension"])), dtype=np.float32),
+            dim=int(data.manifest["dimension"]),
+            embedder=data.manifest["embedder"],
+        )
+        assistant.reload()
+    return True

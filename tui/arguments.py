@@ -104,4 +104,15 @@ def _replicas(text: str) -> int:
     return value
 
 
+def _shards(text: str) -> int:
+    from qa.store.shards import check_shard_count
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"shards must be a whole number, not {text[:40]!r}") from None
+    return check_shard_count(value)
+
+
 SECONDS, PORT, BATCH, REPLICAS = _checked(_seconds), _checked(_port), _checked(_batch), _checked(_replicas)
+SHARDS = _checked(_shards)

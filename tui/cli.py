@@ -12,7 +12,7 @@ import os
 import sys
 
 from qa.textsafe import install_plain_logging, one_line
-from tui.arguments import BATCH, DATE, PORT, REPLICAS, SECONDS, THRESHOLD, TOP_K, Parser
+from tui.arguments import BATCH, DATE, PORT, REPLICAS, SECONDS, SHARDS, THRESHOLD, TOP_K, Parser
 from tui.commands import (
     cmd_ask,
     cmd_chat,
@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--rebuild", action="store_true", help="discard the old index and build anew")
     i.add_argument("--faiss", dest="faiss_kind", choices=["auto", "flat", "hnsw", "ivf"])
     i.add_argument("--follow-symlinks", action="store_true")
+    i.add_argument(
+        "--shards",
+        type=SHARDS,
+        metavar="N",
+        help="split a new index into N shards by article id, built in parallel and searched together "
+        "(default: the index's own count, 1 for a new one; another count needs --rebuild)",
+    )
     i.add_argument(
         "--ray",
         metavar="ADDRESS",

@@ -23,7 +23,7 @@ MAX_TITLE_CHARS = 200
 
 def assistant_kwargs(args: Any) -> dict[str, Any]:
     kw = {}
-    for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind", "precision"):
+    for name in ("embedder", "reader", "top_k", "retrieval", "threshold", "faiss_kind", "precision", "shards"):
         v = getattr(args, name, None)
         if v is not None:
             kw[name] = v
