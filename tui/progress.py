@@ -25,7 +25,8 @@ class ProgressLine:
     """``progress(done, total, stage)`` callback for the engine's long jobs."""
 
     unit: str = "passages"
-    stream: TextIO = field(default_factory=lambda: sys.stderr)
+    #: None: whatever ``sys.stderr`` is at each redraw (a ``--ray`` run points it elsewhere meanwhile).
+    stream: TextIO | None = None
     enabled: bool | None = None
     _stage: str | None = field(default=None, init=False)
     _start: float = field(default=0.0, init=False)
@@ -35,7 +36,11 @@ class ProgressLine:
 
     def __post_init__(self) -> None:
         if self.enabled is None:
-            self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+            self.enabled = bool(getattr(self._out, "isatty", lambda: False)())
+
+    @property
+    def _out(self) -> TextIO:
+        return self.stream if self.stream is not None else sys.stderr
 
     def __call__(self, done: int, total: int, stage: str) -> None:
         if not self.enabled:
@@ -66,15 +71,15 @@ class ProgressLine:
 
     def _draw(self, text: str) -> None:
         pad = max(self._width - len(text), 0)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
+        self._out.write("\r" + text + " " * pad)
+        self._out.flush()
         self._width = len(text)
 
     def close(self) -> None:
         """Erase the line (the caller prints the summary)."""
         if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
+            self._out.write("\r" + " " * self._width + "\r")
+            self._out.flush()
         self._width = 0
 
 

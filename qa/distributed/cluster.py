@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from qa.errors import NewsdeskError
 
@@ -68,6 +70,44 @@ def connect(address: str) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def native_logs_to(path: Path) -> Iterator[None]:
+    """Ray's C++ log lines go to ``path`` for the block; Python's own stderr output stays on the terminal.
+
+    Ray's core writes its lines (no outside network found, the log level
+    it read, actor restart warnings) straight to file descriptor 2, past
+    Python's logging, so they would bury the one line a failed job is
+    reported in. Descriptor 2 is pointed at ``path`` and ``sys.stderr`` at
+    a copy of the old descriptor, so progress, warnings and the error line
+    (anything that looks ``sys.stderr`` up when it writes) still show.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 to keep apart (closed, embedded)
+        yield
+        return
+    python_stderr = sys.stderr
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as log:
+            os.dup2(log.fileno(), 2)
+    except OSError:  # an unwritable data folder: Ray's lines stay on the terminal
+        os.close(saved)
+        yield
+        return
+    encoding = getattr(python_stderr, "encoding", None) or "utf-8"
+    sys.stderr = terminal = open(os.dup(saved), "w", encoding=encoding, errors="backslashreplace", buffering=1)  # noqa: SIM115
+    try:
+        yield
+    finally:
+        terminal.flush()
+        sys.stderr = python_stderr
+        os.dup2(saved, 2)
+        os.close(saved)
+        terminal.close()
 
 
 def _check_listening(address: str) -> None:

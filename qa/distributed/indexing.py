@@ -9,6 +9,12 @@ and incremental runs embed only new or changed articles. Nothing is
 written until the job has finished: a failed job leaves the previous
 generation in use and is reported in one line.
 
+A worker that dies mid-run (its node lost, the OOM killer) costs a retry,
+not the job: its conversion task runs again, or its embedding actor is
+restarted (loading its model again) and the batch sent again. Retries are
+counted (``WORKER_RETRIES``), so a file or batch that kills its worker every
+time fails the job instead of stalling it.
+
 Files are read by path on the workers, so on a real cluster every node
 must see the articles at the same path (a shared disk), and have the same
 Newsdesk installed.
@@ -29,8 +35,9 @@ from qa.contract import Progress
 from qa.converters import ConversionReport, convert_paths, iter_files
 from qa.converters.fetch import is_url
 from qa.distributed import stages
-from qa.distributed.cluster import ClusterError, _first_line, connect
+from qa.distributed.cluster import ClusterError, _first_line, connect, native_logs_to
 from qa.errors import NewsdeskError
+from qa.resources import data_home
 from qa.types import Article, Passage
 
 if TYPE_CHECKING:
@@ -45,6 +52,11 @@ ARTICLES_PER_EMBED_BATCH = 32
 #: so conversion keeps flowing while the actors hold their models.
 CONVERT_CPUS = 0.25
 EMBED_CPUS = 0.75
+#: Ray's own log lines of a ``--ray`` run (in the data folder's logs/): the terminal gets Newsdesk's.
+RAY_LOG = "ray-driver.log"
+#: Times a conversion task, or an embedding batch, is run again after the worker running it died.
+#: Ray Data's own default is forever: a batch that kills its worker every time would stall the job.
+WORKER_RETRIES = 3
 
 
 def index_on_ray(
@@ -73,7 +85,7 @@ def index_on_ray(
     listing = ConversionReport()
     files = [str(f) for f in iter_files(roots, follow_symlinks, listing)]
     known = frozenset() if rebuild else _indexed_ids(assistant)
-    with connect(address):
+    with native_logs_to(data_home() / "logs" / RAY_LOG), connect(address):
         rows = _run(assistant, files, known=known, workers=workers, threads=threads_per_worker, progress=progress)
     conv, embedded = _assemble(listing, rows, files_read=len(files))
     if urls:
@@ -125,6 +137,7 @@ def _run(
     import ray
     from ray.data import ActorPoolStrategy, DataContext
 
+    _quiet_console("ray.data")
     ctx = DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
@@ -140,6 +153,7 @@ def _run(
         batch_format="pandas",
         batch_size=FILES_PER_TASK,
         num_cpus=CONVERT_CPUS,
+        max_retries=WORKER_RETRIES,
         fn_kwargs={"reader": assistant.reader.model_name, "passage_tokens": assistant.passage_tokens, "known": known},
     )
     ds = ds.map_batches(
@@ -148,6 +162,10 @@ def _run(
         batch_size=ARTICLES_PER_EMBED_BATCH,
         compute=ActorPoolStrategy(size=workers),
         num_cpus=EMBED_CPUS,
+        # A dead actor is always restarted (Ray Data counts on that to keep its pool full); the batch it
+        # was embedding is sent again at most WORKER_RETRIES times, then the job fails.
+        max_restarts=-1,
+        max_task_retries=WORKER_RETRIES,
         fn_constructor_kwargs={
             "model": assistant.embedder.model_name,
             "precision": assistant.embedder.requested_precision.value,
@@ -163,8 +181,30 @@ def _run(
             if progress:
                 progress(len(done_files), len(files), "converting and embedding on the cluster")
     except Exception as exc:
-        raise ClusterError(f"distributed indexing failed, the index is unchanged: {_first_line(_cause(exc))}") from None
+        raise ClusterError(f"distributed indexing failed, the index is unchanged: {_reason(_cause(exc))}") from None
     return rows
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in words: a worker lost on every try says so rather than in Ray's RPC terms."""
+    from ray.exceptions import RayActorError, WorkerCrashedError
+
+    if isinstance(exc, (RayActorError, WorkerCrashedError)):  # reaches here only once the retries are spent
+        return f"a worker died on each of {WORKER_RETRIES + 1} tries at the same batch ({type(exc).__name__})"
+    return _first_line(exc)
+
+
+def _quiet_console(name: str) -> None:
+    """No console output from logger ``name`` (Ray Data sets up its own on import).
+
+    A failed job is reported in one line by ``_run``; Ray Data would also
+    print its traceback. Its file handler stays, so the details are still in
+    the session's ``ray-data.log``.
+    """
+    logger = logging.getLogger(name)
+    for handler in list(logger.handlers):
+        if isinstance(handler, logging.StreamHandler) and not isinstance(handler, logging.FileHandler):
+            logger.removeHandler(handler)
 
 
 def _cause(exc: BaseException) -> BaseException:
