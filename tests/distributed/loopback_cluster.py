@@ -52,8 +52,13 @@ def environment(work: Path) -> dict[str, str]:
 
 
 @contextmanager
-def two_nodes(env: dict[str, str]) -> Iterator[str]:
-    """Head and worker node (one CPU each) on 127.0.0.1; yields the address; always stops both."""
+def two_nodes(env: dict[str, str], *, dashboard: bool = False) -> Iterator[str]:
+    """Head and worker node (one CPU each) on 127.0.0.1; yields the address; always stops both.
+
+    ``dashboard`` starts the head's dashboard, which serves Ray's state API
+    (``ray.util.state``: which actor runs in which process); off otherwise,
+    as it costs a process and memory.
+    """
     port = free_port()
     temp = tempfile.mkdtemp(prefix="nd-ray-", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     try:
@@ -64,7 +69,8 @@ def two_nodes(env: dict[str, str]) -> Iterator[str]:
             "--node-ip-address=127.0.0.1",
             f"--port={port}",
             "--num-cpus=1",
-            "--include-dashboard=false",
+            f"--include-dashboard={'true' if dashboard else 'false'}",
+            "--dashboard-host=127.0.0.1",
             "--disable-usage-stats",
             f"--temp-dir={temp}",
             env=env,

@@ -4,8 +4,11 @@
 CPU each) on 127.0.0.1, indexes a small folder with ``newsdesk index
 --ray``, re-indexes it after a change (one article edited, one gone, one
 new), builds the same folder in one process, and compares articles,
-passages, offsets, vectors and answers. It prints one JSON line of results
-as its last line and always stops the cluster.
+passages, offsets, vectors and answers. Two more runs kill the embedding
+worker mid-batch (see ``worker_kill.py``): once (Ray must retry, and the
+index must still equal the local build), and on every attempt (the job
+must fail in one line and leave the index as it was). It prints one JSON
+line of results as its last line and always stops the cluster.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import json
 import shutil
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback_cluster import ROOT, cli, environment, free_port, two_nodes
+from worker_kill import embedding_restarts, index_killing_workers
 
 QUESTIONS = [
     "Who did Antony Blinken speak with on Friday?",
@@ -76,7 +81,7 @@ def main(work: Path) -> dict:
     shutil.copy(next((ROOT / "seeds").iterdir()), corpus / "seed.txt")
     out: dict = {"seconds": {}}
     t0 = time.perf_counter()
-    with two_nodes(env) as address:
+    with two_nodes(env, dashboard=True) as address:  # the dashboard: Ray's state API, to find the workers
         out["seconds"]["cluster_start"] = round(time.perf_counter() - t0, 1)
         import ray
 
@@ -98,6 +103,28 @@ def main(work: Path) -> dict:
         assert again.returncode == 0, again.stderr[-3000:]
         out["again"] = again.stdout.strip()
         out["seconds"]["again"] = round(time.perf_counter() - t0, 1)
+        killed = work / "killed-index"
+        t0 = time.perf_counter()
+        once = index_killing_workers(
+            str(corpus), "--index", str(killed), address=address, env=env, work=work, name="killed-once", kills=1
+        )
+        out["seconds"]["killed_once"] = round(time.perf_counter() - t0, 1)
+        out["killed_once"] = {**asdict(once), "restarts": embedding_restarts(address=address)}
+        before = (on_ray / "CURRENT").read_bytes()
+        t0 = time.perf_counter()
+        always = index_killing_workers(
+            str(corpus),
+            "--index",
+            str(on_ray),
+            "--rebuild",
+            address=address,
+            env=env,
+            work=work,
+            name="killed-always",
+            kills=8,
+        )
+        out["seconds"]["killed_always"] = round(time.perf_counter() - t0, 1)
+        out["killed_always"] = {**asdict(always), "unchanged": (on_ray / "CURRENT").read_bytes() == before}
         before = (on_ray / "CURRENT").read_bytes()
         bad = cli(
             "index",
@@ -121,6 +148,9 @@ def main(work: Path) -> dict:
     out["seconds"]["local"] = round(time.perf_counter() - t0, 1)
     out["compare"] = compare(on_ray, local)
     out["answers"] = [answers(on_ray), answers(local)]
+    if (killed / "CURRENT").exists():
+        out["compare_killed"] = compare(killed, local)
+        out["answers_killed"] = answers(killed)
     return out
 
 
