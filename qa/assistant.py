@@ -32,7 +32,7 @@ from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.extractive import ExtractiveReader
-from qa.readers.staged import FULL_READING, StopRule, read_ranked
+from qa.readers.staged import FULL_READING, StopRule, read_ranked, stop_rule_for
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
@@ -77,7 +77,7 @@ class Assistant:
         self.embedder = SentenceTransformerEmbedder(embedder, precision=requested(precision))
         self.reader = ExtractiveReader(reader, precision=requested(precision))
         #: When to stop reading a question's passages (``qa.readers.staged``).
-        self.stop_rule = StopRule()
+        self.stop_rule: StopRule = stop_rule_for(self.reader)
         check_top_k(top_k)
         self.top_k: int = top_k
         self.retrieval = Retrieval(retrieval)

@@ -64,6 +64,9 @@ class ReaderSettings:
     #: "int8" to read with dynamically quantized linear layers (chosen at export).
     quantize: str | None = None
     calibration: Calibration = field(default_factory=Calibration)
+    #: When reading may stop early ({"first": passages, "confidence": bar}), chosen for this
+    #: reader's calibration on held-out articles (``qa.training.stop_rule``); None: the default rule.
+    early_stop: dict | None = None
 
     @classmethod
     def load(cls, model_dir: Path) -> ReaderSettings:

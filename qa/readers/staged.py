@@ -38,6 +38,19 @@ class StopRule:
 FULL_READING = StopRule(enabled=False)
 
 
+def stop_rule_for(reader: ExtractiveReader) -> StopRule:
+    """The rule chosen for this reader's calibration at export (``newsdesk_reader.json``), else the default.
+
+    A bar tuned on one reader's confidence means nothing for another's, so
+    the rule travels with the model rather than living in the code.
+    """
+    chosen = reader.settings.early_stop or {}
+    return StopRule(
+        first=int(chosen.get("first", StopRule.first)),
+        confidence=float(chosen.get("confidence", StopRule.confidence)),
+    )
+
+
 def settled(reader: ExtractiveReader, preds: Sequence[ContextPrediction], rule: StopRule) -> bool:
     """True when a span read so far is sure enough that unread passages are not needed."""
     best = max((p.best_margin for p in preds), default=float("-inf"))

@@ -1,4 +1,4 @@
-"""``python -m qa.training train|campaign|export|decision``: train the reader and ship it."""
+"""``python -m qa.training train|campaign|export|decision|stop-rule``: train the reader and ship it."""
 
 from __future__ import annotations
 
@@ -43,6 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--answerable", type=int, default=600)
     d.add_argument("--per-kind", type=int, default=150)
     d.add_argument("--pairs", help="JSONL of read pairs: written, or reused when it exists")
+    s = sub.add_parser(
+        "stop-rule", help="choose when reading may stop early, for an exported reader, on held-out articles"
+    )
+    s.add_argument("--config", default="qa/training/configs/reader-minilm-v2.json")
+    s.add_argument("--reader", default="models/reader")
+    s.add_argument("--answerable", type=int, default=600)
+    s.add_argument("--per-kind", type=int, default=100, help="unanswerables of each open-mode kind")
+    s.add_argument("--tolerance", type=float, default=0.5, help="points of F1 and of declined unanswerables")
+    s.add_argument("--write", action="store_true", help="ship the chosen rule in the reader's settings")
+    s.add_argument("--report", help="write the whole comparison here as JSON")
     args = parser.parse_args(argv)
 
     if getattr(args, "threads", 0):
@@ -60,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "campaign":
         return _campaign(args)
+    if args.command == "stop-rule":
+        return _stop_rule(args, TrainConfig.load(args.config))
     if args.command == "decision":
         import json
 
@@ -86,6 +98,33 @@ def main(argv: list[str] | None = None) -> int:
         try_int8=not args.skip_int8,
         config_path=args.config,
     )
+    return 0
+
+
+def _stop_rule(args, cfg) -> int:
+    import json
+    from pathlib import Path
+
+    from qa.training.stop_rule import tune_stop_rule
+
+    report = tune_stop_rule(
+        cfg,
+        args.reader,
+        n_answerable=args.answerable,
+        n_per_kind=args.per_kind,
+        tolerance=args.tolerance,
+        write=args.write,
+    )
+    if args.report:
+        Path(args.report).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print("first  bar    F1     declined(unans)  declined(ans)  passages read")
+    for r in [report["full_reading"], *report["rules"]]:
+        bar = "full" if r["confidence"] is None else f"{r['confidence']:.2f}"
+        print(
+            f"{r['first']:>5}  {bar:>5}  {r['f1']:5.1f}  {r['declined_unanswerable']:15.1f}"
+            f"  {r['declined_answerable']:13.1f}  {r['passages_read']:13.2f}"
+        )
+    print("chosen:", json.dumps(report["chosen"]))
     return 0
 
 
