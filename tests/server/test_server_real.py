@@ -164,3 +164,13 @@ def test_a_conversation_on_the_real_server(live):
         follow = http.post(f"/v1/conversations/{cid}/ask", json={"question": "Who did he speak with on Friday?"})
         assert follow.status_code == 200
         assert "Blinken" in (follow.json()["understood_as"] or "")
+
+
+def test_docs_come_from_the_real_server_itself(live):
+    """``/docs`` and ``/redoc`` load Swagger UI and ReDoc from the server: they work with no internet."""
+    from tests.server.test_server_docs import assert_served_here
+
+    base, _, _ = live
+    with httpx.Client(base_url=base, timeout=60) as http:
+        assert_served_here(http, "/docs", kinds={"js", "css"})
+        assert_served_here(http, "/redoc", kinds={"js"})
