@@ -75,3 +75,30 @@ def test_assistant_reads_with_the_rule_shipped_in_the_reader_settings(tmp_path):
     (reader_dir / READER_SETTINGS).write_text(json.dumps(settings))
     assert stop_rule_for(ExtractiveReader(reader_dir)) == StopRule()
     shutil.rmtree(reader_dir)
+
+
+def test_cached_reads_round_trip_through_a_file(tmp_path):
+    """Scoring the rules again reuses the reads saved in JSONL instead of reading again."""
+    from qa.readers.extractive import ContextPrediction
+    from qa.readers.spans import SpanCandidate
+
+    pred = ContextPrediction(
+        candidates=[SpanCandidate(context_index=0, start=3, end=9, score=7.5, null_score=1.25, log_prob=-0.5)],
+        best_margin=6.25,
+    )
+
+    class Reader:
+        def predict(self, questions, contexts):
+            return [pred for _ in questions]
+
+    first = CachedReader(Reader())
+    first.predict(["Who spoke?"], ["Lavrov spoke."])
+    first.save(tmp_path / "reads.jsonl")
+
+    class Refuses:
+        def predict(self, questions, contexts):
+            raise AssertionError("read again")
+
+    again = CachedReader(Refuses())
+    again.load(tmp_path / "reads.jsonl")
+    assert again.predict(["Who spoke?"], ["Lavrov spoke."]) == [pred]

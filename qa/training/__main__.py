@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--tolerance", type=float, default=0.5, help="points of F1 and of declined unanswerables")
     s.add_argument("--write", action="store_true", help="ship the chosen rule in the reader's settings")
     s.add_argument("--report", help="write the whole comparison here as JSON")
+    s.add_argument("--reads", help="JSONL of the reader's predictions: written, or reused when it exists")
     args = parser.parse_args(argv)
 
     if getattr(args, "threads", 0):
@@ -113,6 +114,7 @@ def _stop_rule(args, cfg) -> int:
         n_answerable=args.answerable,
         n_per_kind=args.per_kind,
         tolerance=args.tolerance,
+        reads=args.reads,
         write=args.write,
     )
     if args.report:

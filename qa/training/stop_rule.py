@@ -20,6 +20,7 @@ unanswerables declined are each within ``tolerance`` points of full reading.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -43,12 +44,35 @@ def _once(cache: dict, keys: list, compute) -> list:
 
 
 class CachedReader:
-    """Wraps a reader so identical (question, passage) pairs are read once; counts pairs asked for."""
+    """Wraps a reader so identical (question, passage) pairs are read once; counts pairs asked for.
+
+    ``save``/``load`` keep the reads in a JSONL file, so scoring the rules
+    again (a new tolerance, a fixed metric) does not read again.
+    """
 
     def __init__(self, reader) -> None:
         self._reader = reader
         self._cache: dict = {}
         self.pairs = 0
+
+    def save(self, path: str | Path) -> None:
+        with open(path, "w", encoding="utf-8") as fh:
+            for (question, context), pred in self._cache.items():
+                row = {"question": question, "context": context, "prediction": asdict(pred)}
+                fh.write(json.dumps(row) + "\n")
+
+    def load(self, path: str | Path) -> None:
+        from qa.readers.extractive import ContextPrediction
+        from qa.readers.spans import SpanCandidate
+
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                pred = row["prediction"]
+                cands = [SpanCandidate(**c) for c in pred["candidates"]]
+                self._cache[(row["question"], row["context"])] = ContextPrediction(
+                    candidates=cands, best_margin=pred["best_margin"]
+                )
 
     def predict(self, questions, contexts):
         keys = list(zip(questions, contexts))
@@ -103,8 +127,8 @@ def score_rule(assistant, reader: CachedReader, items: Sequence, rule: StopRule)
         first=rule.first if rule.enabled else 0,
         confidence=rule.confidence if rule.enabled else None,
         f1=100 * sum(f1) / max(len(f1), 1),
-        declined_unanswerable=100 * sum(a.text is None for a in neg) / max(len(neg), 1),
-        declined_answerable=100 * sum(a.text is None for _, a in pos) / max(len(pos), 1),
+        declined_unanswerable=100 * sum(not a.found for a in neg) / max(len(neg), 1),
+        declined_answerable=100 * sum(not a.found for _, a in pos) / max(len(pos), 1),
         passages_read=(reader.pairs - before) / max(len(items), 1),
     )
 
@@ -146,9 +170,14 @@ def tune_stop_rule(
     tolerance: float = 0.5,
     top_k: int = 5,
     index_dir: str | Path | None = None,
+    reads: str | Path | None = None,
     write: bool = False,
 ) -> dict:
-    """Score every rule in ``FIRSTS`` x ``BARS`` against full reading; optionally ship the chosen one."""
+    """Score every rule in ``FIRSTS`` x ``BARS`` against full reading; optionally ship the chosen one.
+
+    ``reads`` is a JSONL file of the reader's predictions: written after the
+    full reading, reused when it exists (same reader, same questions).
+    """
     from qa.evaluation.runner import index_contexts
     from qa.readers.extractive import ReaderSettings
 
@@ -156,8 +185,12 @@ def tune_stop_rule(
     # The unanswerables' paragraphs are indexed too: they are the articles those questions are "about".
     assistant = index_contexts(items, index_dir=index_dir, reader=str(reader_dir), top_k=top_k)
     reader = CachedReader(assistant.reader)
+    if reads and Path(reads).is_file():
+        reader.load(reads)
     assistant.embedder = CachedEmbedder(assistant.embedder)
     full = score_rule(assistant, reader, items, FULL_READING)
+    if reads and not Path(reads).is_file():
+        reader.save(reads)
     scores = [
         score_rule(assistant, reader, items, StopRule(first=first, confidence=bar)) for first in FIRSTS for bar in BARS
     ]
