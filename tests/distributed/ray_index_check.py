@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback_cluster import ROOT, cli, environment, free_port, two_nodes
 from worker_kill import embedding_restarts, index_killing_workers
 
+from qa.distributed.indexing import WORKER_RETRIES
+
 QUESTIONS = [
     "Who did Antony Blinken speak with on Friday?",
     "Why was the Hollins Bridge closed?",
@@ -121,7 +123,7 @@ def main(work: Path) -> dict:
             env=env,
             work=work,
             name="killed-always",
-            kills=8,
+            kills=2 * (WORKER_RETRIES + 1),  # more than Ray may retry: the job must give up first
         )
         out["seconds"]["killed_always"] = round(time.perf_counter() - t0, 1)
         out["killed_always"] = {**asdict(always), "unchanged": (on_ray / "CURRENT").read_bytes() == before}
