@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
-from qa.readers.staged import read_ranked
+from qa.readers.staged import passage_dates, read_ranked
 from qa.retrievers.filters import Filters
 from qa.textsafe import plain
 from qa.types import Answer, RetrievedPassage
@@ -42,7 +42,11 @@ def answer_batch(
     retrieved = retrieve_many(assistant, asked, top_k=top_k, filters=filters)
     t1 = time.perf_counter()
     preds = read_ranked(
-        assistant.reader, asked, [[r.passage.text for r in rs] for rs in retrieved], assistant.stop_rule
+        assistant.reader,
+        asked,
+        [[r.passage.text for r in rs] for rs in retrieved],
+        assistant.stop_rule,
+        dates=[passage_dates(rs, data.articles) for rs in retrieved],
     )
     t2 = time.perf_counter()
     limit = assistant.threshold if threshold is None else threshold

@@ -32,7 +32,7 @@ from qa.preprocessors.splitter import PassageSplitter
 from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.extractive import ExtractiveReader
-from qa.readers.staged import FULL_READING, StopRule, read_ranked, stop_rule_for
+from qa.readers.staged import FULL_READING, StopRule, passage_dates, read_ranked, stop_rule_for
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
@@ -346,6 +346,7 @@ class Assistant:
             [understood],
             [[r.passage.text for r in retrieved]],
             FULL_READING if when and when.order else self.stop_rule,
+            dates=[passage_dates(retrieved, data.articles)],
         )[0]
         t2 = time.perf_counter()
         answer = build_answer(

@@ -102,3 +102,36 @@ def test_cached_reads_round_trip_through_a_file(tmp_path):
     again = CachedReader(Refuses())
     again.load(tmp_path / "reads.jsonl")
     assert again.predict(["Who spoke?"], ["Lavrov spoke."]) == [pred]
+
+
+def test_passages_of_another_date_are_always_read():
+    """A sure span does not stop reading while an unread passage comes from a differently dated article."""
+    from qa.readers.extractive import ContextPrediction
+    from qa.readers.staged import read_ranked
+
+    class Reader:
+        def __init__(self):
+            self.read = []
+
+        def confidence(self, margin):
+            return 0.99 if margin > 0 else 0.01
+
+        def predict(self, questions, contexts):
+            self.read += contexts
+            return [
+                ContextPrediction(candidates=[], best_margin=5.0 if c.startswith("sure") else -1.0) for c in contexts
+            ]
+
+    rule = StopRule(first=1, confidence=0.5)
+    passages = [["sure 1", "other 2", "other 3"]] * 3
+    dates = [
+        ["2023-02-07", "2023-02-07", None],  # same date or undated: settled by the first passage
+        ["2023-02-07", "2023-02-09", None],  # a newer article is unread: read on
+        [None, None, None],
+    ]
+    for ds, expect in zip(dates, (1, 3, 1)):
+        reader = Reader()
+        preds = read_ranked(reader, ["q"], passages[:1], rule, dates=[ds])[0]
+        assert len(preds) == len(reader.read) == expect, ds
+    unsure = Reader()
+    assert len(read_ranked(unsure, ["q"], [["not sure", "sure 2", "x"]], rule, dates=[[None] * 3])[0]) == 3

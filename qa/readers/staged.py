@@ -17,7 +17,7 @@ is batched across questions (``Assistant.ask_many``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from qa.readers.extractive import ContextPrediction, ExtractiveReader
@@ -51,18 +51,45 @@ def stop_rule_for(reader: ExtractiveReader) -> StopRule:
     )
 
 
-def settled(reader: ExtractiveReader, preds: Sequence[ContextPrediction], rule: StopRule) -> bool:
-    """True when a span read so far is sure enough that unread passages are not needed."""
-    best = max((p.best_margin for p in preds), default=float("-inf"))
-    return best > float("-inf") and reader.confidence(best) >= rule.confidence
+def settled(
+    reader: ExtractiveReader,
+    preds: Sequence[ContextPrediction],
+    rule: StopRule,
+    dates: Sequence[str | None] = (),
+) -> bool:
+    """True when a span read so far is sure enough that unread passages are not needed.
+
+    ``dates`` are the article dates of all the question's passages in
+    retrieval order. An unread passage from an article of another date is
+    always read: the answer's timeline (``qa.readers.timeline``) leads with
+    the newest well-supported answer and lists earlier ones, which no
+    confidence bar read on one article can stand in for.
+    """
+    if not preds:
+        return False
+    best_at = max(range(len(preds)), key=lambda j: preds[j].best_margin)
+    best = preds[best_at].best_margin
+    if best == float("-inf") or reader.confidence(best) < rule.confidence:
+        return False
+    if dates:
+        here = dates[best_at]
+        if any(d is not None and d != here for d in dates[len(preds) :]):
+            return False
+    return True
 
 
 def read_ranked(
-    reader: ExtractiveReader, questions: Sequence[str], contexts: Sequence[Sequence[str]], rule: StopRule = StopRule()
+    reader: ExtractiveReader,
+    questions: Sequence[str],
+    contexts: Sequence[Sequence[str]],
+    rule: StopRule = StopRule(),
+    *,
+    dates: Sequence[Sequence[str | None]] | None = None,
 ) -> list[list[ContextPrediction]]:
     """Predictions for a prefix of each question's passages (given in retrieval order).
 
-    ``contexts[i]`` are question ``i``'s passages; the result holds one
+    ``contexts[i]`` are question ``i``'s passages and ``dates[i]`` their
+    articles' dates (see ``settled``); the result holds one
     ContextPrediction per passage read, in the same order.
     """
     preds: list[list[ContextPrediction]] = [[] for _ in questions]
@@ -70,8 +97,17 @@ def read_ranked(
         return _read(reader, questions, contexts, preds, list(range(len(questions))), 0, None)
     first = max(rule.first, 1)
     _read(reader, questions, contexts, preds, list(range(len(questions))), 0, first)
-    pending = [i for i in range(len(questions)) if len(contexts[i]) > first and not settled(reader, preds[i], rule)]
+    pending = [
+        i
+        for i in range(len(questions))
+        if len(contexts[i]) > first and not settled(reader, preds[i], rule, dates[i] if dates else ())
+    ]
     return _read(reader, questions, contexts, preds, pending, first, None)
+
+
+def passage_dates(retrieved: Sequence, articles: Mapping) -> list[str | None]:
+    """The article date of each retrieved passage, for ``read_ranked``'s ``dates``."""
+    return [articles[r.passage.article_id].date for r in retrieved]
 
 
 def _read(reader, questions, contexts, preds, which: list[int], lo: int, size: int | None):

@@ -4,12 +4,14 @@ Reading is most of a question's time, and ``qa.readers.staged`` can stop
 after the first passages when the best span there is sure enough. How sure
 is "enough" depends on the reader's calibration, so the rule is chosen per
 reader, here, and shipped in its ``newsdesk_reader.json``: never on an
-evaluation set. The corpus is the paragraphs of the SQuAD v1.1 *train*
-articles the reader's training held out (one article each, indexed and
-searched the ordinary way, as open-mode evaluation does), asked their own
-answerable questions and the unanswerable ones generated from the same
-articles whose question no other paragraph answers either (real SQuAD 2.0,
-entity swaps, negations).
+evaluation set. The corpus is the SQuAD v1.1 *train* articles the
+reader's training held out (whole articles of many passages, indexed and
+searched the ordinary way), asked their own answerable questions and the
+unanswerable ones generated from the same articles whose question no
+other paragraph answers either (real SQuAD 2.0, entity swaps, negations).
+
+SQuAD articles carry no dates, so this measures the confidence bar only;
+passages of differently dated articles are always read (``settled``).
 
 Every question's top-k passages are read once; each candidate rule then
 answers from those same reads (``CachedReader``), so the comparison with
@@ -32,7 +34,7 @@ from qa.readers.staged import FULL_READING, StopRule
 OPEN_UNANSWERABLE_KINDS = ("squad20", "entity_swap", "negation")
 #: Rules tried: passages read first, and the confidence that settles a question.
 FIRSTS = (1, 2, 3)
-BARS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+BARS = (0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 
 def _once(cache: dict, keys: list, compute) -> list:
@@ -144,18 +146,32 @@ def choose(full: RuleScore, scores: Sequence[RuleScore], *, tolerance: float) ->
 
 
 def heldout_items(cfg, *, n_answerable: int, n_per_kind: int, seed: int = 0) -> list:
-    """GoldItems: held-out answerable questions and open-mode unanswerables from the same articles."""
-    from qa.evaluation.gold import GoldItem
-    from qa.training.heldout_pairs import ANSWERABLE, heldout_pairs
+    """GoldItems: held-out answerable questions and open-mode unanswerables from the same articles.
 
-    pairs = heldout_pairs(cfg, n_answerable=n_answerable, n_per_kind=n_per_kind, seed=seed)
+    Each item's context is its whole article (every held-out paragraph of
+    that title, in order), so the index holds articles of many passages as
+    news does, and an answer may sit in another passage of the same article.
+    """
+    from qa.evaluation.gold import GoldItem
+    from qa.training.data import load_squad_jsonl
+    from qa.training.heldout_pairs import ANSWERABLE, heldout_pairs
+    from qa.training.train import training_rows
+
+    rows = load_squad_jsonl(cfg.train_file)
+    pairs = heldout_pairs(cfg, n_answerable=n_answerable, n_per_kind=n_per_kind, seed=seed, rows=rows)
+    paragraphs: dict[str, dict[str, None]] = {}
+    for ex in [*training_rows(cfg, rows)[1], *(ex for _, ex in pairs)]:
+        paragraphs.setdefault(ex.title, {})[ex.context] = None
+    articles = {title: "\n\n".join(ps) for title, ps in paragraphs.items()}
     items = []
     for n, (kind, ex) in enumerate(pairs):
         if kind != ANSWERABLE and kind not in OPEN_UNANSWERABLE_KINDS:
             continue
         answers = tuple(ex.answers or ((ex.answer_text,) if ex.answer_text else ())) if kind == ANSWERABLE else ()
         items.append(
-            GoldItem(id=f"{kind}-{n}", question=ex.question, answers=answers, context=ex.context, title=ex.title)
+            GoldItem(
+                id=f"{kind}-{n}", question=ex.question, answers=answers, context=articles[ex.title], title=ex.title
+            )
         )
     random.Random(seed).shuffle(items)
     return items
