@@ -33,10 +33,16 @@ def answer_batch(
     threshold: float | None,
     filters: Filters | None,
 ) -> list[Answer]:
-    """Several questions answered together: one embedding call, reader batches across questions."""
+    """Several questions answered together: one embedding call, reader batches across questions.
+
+    A question with time words ("latest", "on Friday", "last week") narrows
+    its own search window and orders its timeline, so it is answered by
+    ``ask`` on its own: every question gets the answer ``ask`` gives.
+    """
     t0 = time.perf_counter()
     cleaned = [clean_question(q) for q in questions]
-    live = [i for i, c in enumerate(cleaned) if c]
+    timed = {i for i, c in enumerate(cleaned) if c and has_time_words(c)}
+    live = [i for i, c in enumerate(cleaned) if c and i not in timed]
     asked = [cleaned[i] for i in live]
     data = assistant.data
     retrieved = retrieve_many(assistant, asked, top_k=top_k, filters=filters)
@@ -51,6 +57,8 @@ def answer_batch(
     t2 = time.perf_counter()
     limit = assistant.threshold if threshold is None else threshold
     answers = [Answer(question=q or "") for q in questions]
+    for i in timed:
+        answers[i] = assistant.ask(questions[i], top_k=top_k, threshold=threshold, filters=filters)
     n = max(len(live), 1)
     for j, i in enumerate(live):
         answers[i] = build_answer(
@@ -69,6 +77,15 @@ def answer_batch(
             "total_s": (time.perf_counter() - t0) / n,
         }
     return answers
+
+
+def has_time_words(question: str) -> bool:
+    """True when the question names a time (``qa.timeexpr``), which ``ask`` reads and a batch cannot."""
+    import datetime as dt
+
+    from qa.timeexpr import read_time
+
+    return read_time(question, anchor=dt.date.today()).found
 
 
 def retrieve_many(

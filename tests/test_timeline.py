@@ -170,6 +170,28 @@ def test_day_in_question_narrows_the_search_and_as_of_moves_the_anchor(developin
     assert all(developing.article(rp.passage.article_id).date <= "2022-07-31" for rp in then.passages)
 
 
+@needs_reader
+@pytest.mark.slow
+def test_ask_many_answers_time_questions_as_ask_does(developing):
+    """A batch (scripts, the HTTP server's micro-batching) reads time words too: same answers as ``ask``."""
+    from qa.types import answer_to_json
+
+    questions = [
+        "What is the latest death toll from Storm Maren?",
+        "How many people had died from Storm Maren?",
+        "What did Governor Ruiz ask the federal government for on Monday?",
+        "What is the latest pay offer in the Bellmare strike?",
+    ]
+    batched = list(developing.ask_many(questions))
+    alone = [developing.ask(q) for q in questions]
+    assert [a.text for a in batched] == [a.text for a in alone]
+    for b, a in zip(batched, alone):
+        b.timings = a.timings = {}
+        assert answer_to_json(b) == answer_to_json(a)
+    assert batched[0].time is not None and batched[0].time.order == "newest"
+    assert batched[1].time is None
+
+
 def _developing_answer() -> Answer:
     from qa.types import TimeScope
 
