@@ -58,7 +58,13 @@ class EngineConversation(Protocol):
     turns: list[tuple[str, Answer]]
 
     def ask(
-        self, question: str, *, top_k: int | None = None, threshold: float | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        filters: Filters | None = None,
+        as_of: str | None = None,
     ) -> Answer: ...
 
     def reset(self) -> None: ...

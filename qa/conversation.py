@@ -46,9 +46,17 @@ class Conversation:
     _replace: bool = field(default=False, init=False, repr=False, compare=False)
 
     def ask(
-        self, question: str, *, top_k: int | None = None, threshold: float | None = None, filters: Any = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        threshold: float | None = None,
+        filters: Any = None,
+        as_of: str | None = None,
     ) -> Answer:
-        answer = self.assistant.ask(question, top_k=top_k, threshold=threshold, filters=filters, history=self)
+        answer = self.assistant.ask(
+            question, top_k=top_k, threshold=threshold, filters=filters, history=self, as_of=as_of
+        )
         self.turns.append((question, answer))
         return answer
 

@@ -81,6 +81,16 @@ class AskOptions(_Strict):
 
 class AskRequest(AskOptions):
     question: Question
+    as_of: str | None = Field(
+        None,
+        max_length=40,
+        examples=["2023-02-08"],
+        description='read time words ("latest", "on Monday") as of this day (YYYY, YYYY-MM or YYYY-MM-DD); '
+        "nothing after it is searched",
+    )
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), **({"as_of": self.as_of} if self.as_of else {})}
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"question": "Who did Blinken speak with?"}]})
 

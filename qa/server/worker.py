@@ -47,7 +47,7 @@ class _Ask:
     def key(self) -> tuple:
         """Questions with equal keys may share one ask_many call (Filters is frozen, so hashable)."""
         o = self.options
-        return (o.get("top_k"), o.get("threshold"), o.get("filters"))
+        return (o.get("top_k"), o.get("threshold"), o.get("filters"), o.get("as_of"))
 
 
 @dataclass
@@ -214,7 +214,7 @@ class EngineWorker:
     def _answer_group(self, jobs: list[_Ask]) -> None:
         engine = self.engine
         assert engine is not None
-        if len(jobs) > 1:
+        if len(jobs) > 1 and not jobs[0].options.get("as_of"):  # ask_many has no as_of: one by one
             try:
                 answers = list(engine.ask_many([j.question for j in jobs], **jobs[0].options))
                 if len(answers) != len(jobs):

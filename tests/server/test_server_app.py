@@ -36,6 +36,28 @@ def test_ask_passes_top_k_threshold_and_filters_to_the_engine(client, engine):
                        "filters": Filters("2022-07-01", "2022-12-31", ("International",))}
 
 
+def test_ask_as_of_reaches_the_engine_and_is_never_batched(make_client):
+    """as_of moves the anchor of time words; ask_many has none, so such a question is asked on its own."""
+    gate = threading.Event()
+    engine = RecordingAssistant(gate=gate)
+    # A long collection window: all four requests are taken into one batch before the first is answered.
+    client = make_client(lambda: engine, max_batch=8, max_wait_s=1.0)
+    bodies = [{"question": QUESTION, "as_of": "2022-07-31"}] * 3 + [{"question": QUESTION, "as_of": "2022-08"}]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        futures = [pool.submit(client.post, "/v1/ask", json=b) for b in bodies]
+        worker = client.app.state.worker
+        deadline = time.monotonic() + 30
+        while not engine.asked:
+            assert time.monotonic() < deadline, "the engine was never asked"
+            time.sleep(0.01)
+        assert worker.report()["queued"] == 0 and len(engine.calls) == 1  # the rest wait in the same batch
+        gate.set()
+        assert all(f.result().status_code == 200 for f in futures)
+    assert sorted(options["as_of"] for kind, _, options in engine.calls if kind == "ask") == [
+        "2022-07-31", "2022-07-31", "2022-07-31", "2022-08"]
+    assert not [c for c in engine.calls if c[0] == "ask_many"]
+
+
 def test_no_filters_and_empty_filters_mean_none(client, engine):
     client.post("/v1/ask", json={"question": QUESTION, "filters": {}})
     client.post("/v1/ask", json={"question": QUESTION})
