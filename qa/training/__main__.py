@@ -43,9 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--answerable", type=int, default=600)
     d.add_argument("--per-kind", type=int, default=150)
     d.add_argument("--pairs", help="JSONL of read pairs: written, or reused when it exists")
-    s = sub.add_parser(
-        "stop-rule", help="choose when reading may stop early, for an exported reader, on held-out articles"
-    )
+    s = sub.add_parser("stop-rule", help="choose when reading may stop early, on held-out articles")
     s.add_argument("--config", default="qa/training/configs/reader-minilm-v2.json")
     s.add_argument("--reader", default="models/reader")
     s.add_argument("--answerable", type=int, default=600)
