@@ -65,7 +65,7 @@ def main() -> int:
 
     from qa.evaluation.gold import load_gold, select
     from qa.evaluation.runner import evaluate, retrieval_metrics
-    from qa.readers.staged import FULL_READING, StopRule
+    from qa.readers.staged import FULL_READING, stop_rule_for
 
     common.require(common.SQUAD_DEV, "SQuAD v1.1 dev")
     items = load_gold(common.SQUAD_DEV)
@@ -75,6 +75,7 @@ def main() -> int:
     sample = select(items, sample=args.sample, seed=args.seed)
     to_read = sample[: args.read]
     reader = CachedReader(a.reader)
+    shipped_rule = stop_rule_for(a.reader)  # the reader's own rule, as the Assistant reads
 
     def save(results, reader_mode):
         # Written after every mode too, so a stopped run keeps what it measured.
@@ -96,7 +97,7 @@ def main() -> int:
         recall = retrieval_metrics(a, sample)
         retrieve_s = time.perf_counter() - t0
         for full in (False, True) if args.full_reading_too else (False,):
-            a.stop_rule = FULL_READING if full else StopRule()
+            a.stop_rule = FULL_READING if full else shipped_rule
             pairs0, t0 = reader.pairs, time.perf_counter()
             rep = evaluate(a, to_read, mode="open", top_k=args.top_k, name=f"squad-dev-{mode}")
             r = {"mode": mode + (" (full reading)" if full else ""), "questions_recall": len(sample),
@@ -110,7 +111,7 @@ def main() -> int:
                          r["f1"], r["answer_rate"], r["passages_read_per_question"]))
         print(f"done {mode}: {reader.reads} passage reads so far", file=sys.stderr)
         save(results, None)
-    a.stop_rule = StopRule()
+    a.stop_rule = shipped_rule
     a.reader = reader._reader
     ceiling = evaluate(a, to_read, mode="reader", name="squad-dev-reader")
     rows.append(("reader (gold paragraph)", None, None, None, None, ceiling.exact_match, ceiling.f1,
