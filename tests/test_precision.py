@@ -149,3 +149,15 @@ def test_early_stopping_keeps_the_seed_answers(seed_assistant):
     full = [x.text for x in a.ask_many(questions)]
     assert staged == full
     assert one_by_one == staged[:6]
+
+
+def test_int8_scales_each_output_channel_and_leaves_the_original_alone():
+    import torch
+
+    model = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    q = prec.quantize_int8(model)
+    weight = q[0].weight()
+    assert weight.qscheme() == torch.per_channel_affine and weight.q_per_channel_scales().shape == (4,)
+    assert isinstance(model[0], torch.nn.Linear) and model[0].weight.dtype == torch.float32
+    x = torch.randn(3, 8)
+    assert torch.allclose(q(x), model(x), atol=0.05)
