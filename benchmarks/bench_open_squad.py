@@ -24,30 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
 
-class CachedReader:
-    """Wraps an ExtractiveReader; identical (question, context) pairs are read once."""
-
-    def __init__(self, reader) -> None:
-        self._reader = reader
-        self._cache: dict = {}
-        self.reads = 0
-        #: (question, passage) pairs asked for, read or cached: what the stop rule saves.
-        self.pairs = 0
-
-    def predict(self, questions, contexts):
-        keys = list(zip(questions, contexts))
-        self.pairs += len(keys)
-        missing = [k for k in dict.fromkeys(keys) if k not in self._cache]
-        if missing:
-            preds = self._reader.predict([q for q, _ in missing], [c for _, c in missing])
-            self._cache.update(zip(missing, preds))
-            self.reads += len(missing)
-        return [self._cache[k] for k in keys]
-
-    def __getattr__(self, name):
-        return getattr(self._reader, name)
-
-
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--sample", type=int, default=2000, help="questions for recall (fixed sample, seed --seed)")
@@ -66,6 +42,7 @@ def main() -> int:
     from qa.evaluation.gold import load_gold, select
     from qa.evaluation.runner import evaluate, retrieval_metrics
     from qa.readers.staged import FULL_READING, stop_rule_for
+    from qa.training.stop_rule import CachedReader
 
     common.require(common.SQUAD_DEV, "SQuAD v1.1 dev")
     items = load_gold(common.SQUAD_DEV)

@@ -57,6 +57,11 @@ class CachedReader:
         self._cache: dict = {}
         self.pairs = 0
 
+    @property
+    def reads(self) -> int:
+        """Distinct (question, passage) pairs read (or loaded) so far."""
+        return len(self._cache)
+
     def save(self, path: str | Path) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             for (question, context), pred in self._cache.items():
