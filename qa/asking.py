@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.staged import passage_dates, read_ranked
+from qa.retrievers.choose import readable
 from qa.retrievers.filters import Filters
 from qa.textsafe import plain
 from qa.types import Answer, RetrievedPassage
@@ -65,7 +66,7 @@ def answer_batch(
             asked[j],
             retrieved[j],
             preds[j],
-            data.articles,
+            readable(data.articles),
             assistant.reader.confidence,
             limit,
             groups=data.groups,
@@ -92,11 +93,9 @@ def retrieve_many(
     assistant: Assistant, questions: list[str], *, top_k: int | None, filters: Filters | None
 ) -> list[list[RetrievedPassage]]:
     """``retrieve`` for several questions, their vectors embedded in one call."""
-    data = assistant.data
-    mask = filters.mask(data.passages, data.articles) if filters and filters.active else None
     dense = assistant.retrieval != "bm25" and questions
     qvs = assistant.embedder.run(questions) if dense else [None] * len(questions)
     return [
-        assistant.retriever.run(q, qv, top_k if top_k is not None else assistant.top_k, mask)
+        assistant.retriever.run(q, qv, top_k if top_k is not None else assistant.top_k, filters)
         for q, qv in zip(questions, qvs)
     ]

@@ -33,16 +33,16 @@ from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.staged import FULL_READING, StopRule, passage_dates, read_ranked, stop_rule_for
-from qa.retrievers.dense import DenseRetriever
+from qa.retrievers.choose import OpenIndex, metadata, readable, retriever_for
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
 from qa.retrievers.sharded import ShardedRetriever
-from qa.retrievers.sparse import BM25Retriever
+from qa.retrievers.spread import SpreadIndex
 from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData
-from qa.store.shards import ShardedData, check_shard_count, open_store
+from qa.store.shards import check_shard_count, open_store
 from qa.timeexpr import newest_date, question_time
-from qa.types import Answer, Article, Passage, RetrievedPassage
+from qa.types import Answer, Article, ArticleRef, Passage, RetrievedPassage
 from qa.validation import check_threshold, check_top_k
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Assistant:
         self._threshold = check_threshold(threshold)
         #: The threshold tuned for this index (read once, on first use; False = not read yet).
         self._tuned_threshold: float | bool | None = False
-        self._data: IndexData | ShardedData | None = None
+        self._data: OpenIndex | None = None
         self._retriever: HybridRetriever | ShardedRetriever | None = None
         self._lock = threading.RLock()
         self._ready = False
@@ -154,19 +154,11 @@ class Assistant:
         self.store = open_store(self.index_dir, shards=self.shards, current=self.store)
         self.use(self.store.load(embedder=self.embedder.model_name))
 
-    def use(self, data: IndexData | ShardedData) -> None:
-        """Search ``data`` from now on (an index already loaded and checked)."""
+    def use(self, data: OpenIndex) -> None:
+        """Search ``data`` from now on: an index loaded and checked here, or one spread over other processes."""
         with self._lock:
             self._data = data
-            if isinstance(data, ShardedData):
-                self._retriever = ShardedRetriever(data, mode=self.retrieval)
-                return
-            self._retriever = HybridRetriever(
-                DenseRetriever(data.dense, data.vectors),
-                BM25Retriever(data.bm25, len(data.passages)),
-                data.passages,
-                mode=self.retrieval,
-            )
+            self._retriever = retriever_for(data, mode=self.retrieval)
 
     @property
     def retriever(self) -> HybridRetriever | ShardedRetriever:
@@ -177,7 +169,7 @@ class Assistant:
         return self._retriever
 
     @property
-    def data(self) -> IndexData | ShardedData:
+    def data(self) -> OpenIndex:
         if self._data is None:
             if self.store.exists():
                 self.reload()
@@ -267,7 +259,11 @@ class Assistant:
 
     # -- browsing --------------------------------------------------------------
     def articles(self) -> list[Article]:
-        return sorted(self.data.articles.values(), key=lambda a: (a.date or "", a.title), reverse=True)
+        return sorted(self.data.articles.values(), key=_newest_first, reverse=True)
+
+    def article_refs(self) -> list[ArticleRef]:
+        """Every article's metadata, newest first (no text: a spread index holds no more than this)."""
+        return [ArticleRef.of(a) for a in sorted(metadata(self.data.articles), key=_newest_first, reverse=True)]
 
     def article(self, article_id: str) -> Article:
         return self.data.articles[article_id]
@@ -277,12 +273,13 @@ class Assistant:
         size = sum(p.stat().st_size for p in self.index_dir.rglob("*") if p.is_file())
         return {
             "articles": len(d.articles),
-            "passages": len(d.passages),
+            "passages": len(d.passages) if isinstance(d, IndexData) else sum(d.manifest["passages_per_shard"]),
             "embedder": d.manifest.get("embedder"),
             "dimension": d.manifest.get("dimension"),
             "faiss": d.manifest.get("faiss"),
             "shards": d.manifest.get("shards", 1),
-            **({"passages_per_shard": d.manifest["passages_per_shard"]} if isinstance(d, ShardedData) else {}),
+            **({} if isinstance(d, IndexData) else {"passages_per_shard": d.manifest["passages_per_shard"]}),
+            **({"shard_groups": [list(g) for g in d.layout]} if isinstance(d, SpreadIndex) else {}),
             "reader": self.reader.model_name,
             "index_dir": str(self.index_dir),
             "index_bytes": size,
@@ -301,10 +298,8 @@ class Assistant:
     def retrieve(
         self, question: str, top_k: int | None = None, filters: Filters | None = None
     ) -> list[RetrievedPassage]:
-        data = self.data
-        mask = filters.mask(data.passages, data.articles) if filters and filters.active else None
         qv = self.embedder.run([question])[0] if self.retrieval != "bm25" else None
-        return self.retriever.run(question, qv, top_k if top_k is not None else self.top_k, mask)
+        return self.retriever.run(question, qv, top_k if top_k is not None else self.top_k, filters)
 
     def ask(
         self,
@@ -337,7 +332,7 @@ class Assistant:
         t0 = time.perf_counter()
         data = self.data
         when, filters = question_time(
-            understood, filters=filters, as_of=as_of, newest=lambda: newest_date(data.articles.values())
+            understood, filters=filters, as_of=as_of, newest=lambda: newest_date(metadata(data.articles))
         )
         retrieved = self.retrieve(when.search_text if when else understood, top_k, filters)
         t1 = time.perf_counter()
@@ -353,7 +348,7 @@ class Assistant:
             clean,
             retrieved,
             preds,
-            data.articles,
+            readable(data.articles),
             self.reader.confidence,
             self.threshold if threshold is None else threshold,
             groups=data.groups,
@@ -390,3 +385,7 @@ class Assistant:
         from qa.conversation import Conversation
 
         return Conversation(self)
+
+
+def _newest_first(a: Article | ArticleRef) -> tuple[str, str]:
+    return (a.date or "", a.title)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from enum import Enum
 
 from qa.retrievers.filters import Filters, date_bound
-from qa.types import Article, TimeScope
+from qa.types import Article, ArticleRef, TimeScope
 
 #: Days after a named day whose articles may still report it.
 REPORT_SLACK_DAYS = 2
@@ -105,7 +105,7 @@ def _valid_day(text: str | None) -> str | None:
         return None
 
 
-def newest_date(articles: Iterable[Article]) -> str | None:
+def newest_date(articles: Iterable[Article | ArticleRef]) -> str | None:
     """The newest article date (YYYY-MM-DD), or None when no article has one."""
     return max(((a.date or "")[:10] for a in articles), default=None) or None
 

@@ -53,7 +53,7 @@ class ArticleRef:
     url: str | None = None
 
     @classmethod
-    def of(cls, article: Article) -> ArticleRef:
+    def of(cls, article: Article | ArticleRef) -> ArticleRef:
         return cls(
             id=article.id,
             title=article.title,

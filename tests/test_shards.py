@@ -14,8 +14,9 @@ from qa.contract import Retrieval
 from qa.errors import IndexError_
 from qa.retrievers.dense import DenseRetriever
 from qa.retrievers.filters import Filters
-from qa.retrievers.global_bm25 import GlobalBM25
+from qa.retrievers.global_bm25 import BM25Query, TermCounts, shard_scores
 from qa.retrievers.hybrid import HybridRetriever
+from qa.retrievers.shard_search import LocalShards
 from qa.retrievers.sharded import ShardedRetriever
 from qa.retrievers.sparse import BM25Retriever, query_words
 from qa.store.derived import build_bm25
@@ -67,16 +68,19 @@ def retrievers(a: Assistant, mode: Retrieval, candidates: int):
     """A fresh retriever over ``a``'s index with a small candidate list, so that the cut between shards matters."""
     d = a.data
     if isinstance(d, ShardedData):
-        return ShardedRetriever(d, mode=mode, candidates=candidates)
+        return ShardedRetriever([LocalShards(d.shards)], mode=mode, candidates=candidates)
     return HybridRetriever(
-        DenseRetriever(d.dense, d.vectors), BM25Retriever(d.bm25, len(d.passages)), d.passages, mode, candidates
+        DenseRetriever(d.dense, d.vectors),
+        BM25Retriever(d.bm25, len(d.passages)),
+        d.passages,
+        mode,
+        candidates,
+        articles=d.articles,
     )
 
 
 def ranking(a: Assistant, question: str, qv, *, mode=Retrieval.HYBRID, filters=None, candidates=4, top_k=8):
-    d = a.data
-    mask = filters.mask(d.passages, d.articles) if filters and filters.active else None
-    found = retrievers(a, mode, candidates).run(question, qv, top_k, mask)
+    found = retrievers(a, mode, candidates).run(question, qv, top_k, filters)
     return [(r.passage.id, r.score, r.dense_rank, r.sparse_rank) for r in found]
 
 
@@ -131,14 +135,15 @@ def test_retrieval_equals_one_index_with_filters_and_every_mode(pair):
 
 def test_bm25_with_summed_statistics_scores_as_one_index_to_the_bit(pair):
     one, three = pair
-    glob = GlobalBM25([d.bm25 for d in three.data.shards])
+    terms = [d.bm25 for d in three.data.shards]
     naive = [build_bm25(d.passages) for d in three.data.shards]  # each shard with its own statistics
     differs = 0
     for q in QUESTIONS:
         words = [w for w in query_words(q) if w in one.data.bm25.vocab_dict]
         whole = dict(zip((p.id for p in one.data.passages), one.data.bm25.get_scores(words)))
-        per_shard = glob.scores(q, [None] * 3)
-        assert per_shard is not None
+        query = BM25Query.of(query_words(q), TermCounts.of(terms, query_words(q)))
+        assert query is not None
+        per_shard = [shard_scores(t, query) for t in terms]
         for shard, scores, own in zip(three.data.shards, per_shard, naive):
             assert scores.dtype == np.float32
             assert [float(s) for s in scores] == [float(whole[p.id]) for p in shard.passages]  # exact equality
@@ -156,7 +161,7 @@ def test_terms_match_what_bm25_indexes():
     stats = build_terms(passages)
     assert stats.docs == 3 and stats.df("storm") == 1 and list(stats.postings("storm")[1]) == [2.0]
     assert stats.lengths[1] == 1  # stop words only: one placeholder word, as bm25s indexes it
-    assert build_terms([]).docs == 0 and GlobalBM25([build_terms([])]).scores("storm", [None]) is None
+    assert build_terms([]).docs == 0 and BM25Query.of(["storm"], TermCounts.of([build_terms([])], ["storm"])) is None
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +78,34 @@ class Filters:
                 return False
         return True
 
-    def mask(self, passages: list[Passage], articles: dict[str, Article]) -> np.ndarray:
+    def mask(self, passages: list[Passage], articles: Mapping[str, Article]) -> np.ndarray:
         ok = {aid: self.accepts(a) for aid, a in articles.items()}
         return np.fromiter((ok.get(p.article_id, False) for p in passages), dtype=bool, count=len(passages))
+
+
+class FilterMasks:
+    """The masks of one list of passages under the last few filters asked for (a batch shares one).
+
+    A mask costs a pass over every passage, so it is made once per filter,
+    not once per question; ``KEEP`` masks (a byte per passage each) are kept.
+    """
+
+    KEEP = 8
+
+    def __init__(self, passages: list[Passage], articles: Mapping[str, Article]):
+        self.passages, self.articles = passages, articles
+        self._kept: dict[Filters, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, filters: Filters | None) -> np.ndarray | None:
+        """True for each passage ``filters`` let through; None when nothing is filtered."""
+        if filters is None or not filters.active:
+            return None
+        with self._lock:
+            mask = self._kept.get(filters)
+            if mask is None:
+                mask = filters.mask(self.passages, self.articles)
+                if len(self._kept) >= self.KEEP:
+                    del self._kept[next(iter(self._kept))]
+                self._kept[filters] = mask
+            return mask

@@ -10,7 +10,7 @@ keep their place in the whole index (``qa.store.shards``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -32,6 +32,16 @@ def best(scores: np.ndarray, k: int, *, keys: np.ndarray | None = None) -> np.nd
     cand = np.flatnonzero(scores >= kth)
     tie = cand if keys is None else keys[cand]
     return cand[np.lexsort((tie, -scores[cand]))][:k]
+
+
+def merge_hits(lists: Iterable[list[tuple[int, float]]], n: int) -> list[tuple[int, float]]:
+    """The best ``n`` of several ranked lists of (key, score): higher score first, ties by key.
+
+    Each list holds the best ``n`` of its own part of the index, so the best
+    ``n`` of their union is the best ``n`` of the whole (the rule is a total
+    order: keys are unique).
+    """
+    return sorted((hit for hits in lists for hit in hits), key=lambda ks: (-ks[1], ks[0]))[:n]
 
 
 def fuse(

@@ -74,6 +74,15 @@ class IndexData:
     order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
+def check_embedder(manifest: dict, embedder: str | None, *, root: Path, hint: str) -> None:
+    """One line when the index's vectors come from another embedder than ``embedder`` (None: any)."""
+    if embedder is not None and manifest.get("embedder") != embedder:
+        found = manifest.get("embedder")
+        raise IndexError_(
+            f"index in {root} was built with embedder {found!r}, not {embedder!r}: open it with --embedder {found} or {hint}"
+        )
+
+
 class IndexStore:
     """Reads and writes one index folder (or one shard's folder of a sharded index)."""
 
@@ -149,11 +158,7 @@ class IndexStore:
                 f"index in {self.root} has format version {version}, newer than this Newsdesk "
                 f"supports ({FORMAT_VERSION}): upgrade Newsdesk or {hint}"
             )
-        if embedder is not None and man.get("embedder") != embedder:
-            raise IndexError_(
-                f"index in {self.root} was built with embedder {man.get('embedder')!r}, not {embedder!r}: "
-                f"open it with --embedder {man.get('embedder')} or {hint}"
-            )
+        check_embedder(man, embedder, root=self.root, hint=hint)
         files, sums = man.get("files", {}), man.get("sha256", {})
         integrity.check_sizes(gen, files, hint=hint)
         eager = eager or self._writing

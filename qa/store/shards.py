@@ -30,7 +30,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,37 +154,33 @@ class ShardedStore:
 
     # -- reading ------------------------------------------------------------------
     def load(self, embedder: str | None = None) -> ShardedData:
-        """Open every shard (in parallel threads: hashing and reading release the GIL), checked as one index is."""
-        gens = self.generations()
-        with ThreadPoolExecutor(max_workers=min(self.shards, os.cpu_count() or 1)) as pool:
-            futures = [
-                pool.submit(store.load_generation, gen, embedder=embedder, eager=self._writing)
-                for store, gen in zip(self.stores, gens)
-            ]
-            shards = tuple(f.result() for f in futures)
-        for i, (d, gen) in enumerate(zip(shards, gens)):
-            if d.manifest.get("shard") != i or d.manifest.get("shards") != self.shards:
-                raise IndexError_(f"index shard {gen} is not shard {i} of {self.shards}: {self.hint}")
-        dims = {int(d.manifest["dimension"]) for d in shards}
-        if len(dims) > 1:
-            raise IndexError_(f"index shards in {self.root} have vectors of different sizes: {self.hint}")
-        offsets, total = [], 0
-        for d in shards:
-            offsets.append(total)
-            total += len(d.passages)
-        newest = max(shards, key=lambda d: str(d.manifest.get("written", "")))
+        """Open every shard, checked as one index is."""
+        shards = self.load_shards(range(self.shards), embedder=embedder)
+        sizes = [len(d.passages) for d in shards]
         return ShardedData(
             shards=shards,
             articles={aid: a for d in shards for aid, a in d.articles.items()},
             passages=[p for d in shards for p in d.passages],
-            offsets=tuple(offsets),
+            offsets=tuple(sum(sizes[:i]) for i in range(len(sizes))),
             groups={aid: g for d in shards for aid, g in d.groups.items()},
-            manifest={
-                **{k: v for k, v in newest.manifest.items() if k in ("embedder", "dimension", "faiss", "written")},
-                "shards": self.shards,
-                "passages_per_shard": [len(d.passages) for d in shards],
-            },
+            manifest=index_manifest([d.manifest for d in shards], shards=self.shards),
         )
+
+    def load_shards(self, which: Sequence[int], *, embedder: str | None = None) -> tuple[IndexData, ...]:
+        """Open the shards numbered ``which`` only (in parallel threads: hashing and reading release the GIL)."""
+        gens = self.generations()
+        with ThreadPoolExecutor(max_workers=max(1, min(len(which), os.cpu_count() or 1))) as pool:
+            futures = [
+                pool.submit(self.stores[i].load_generation, gens[i], embedder=embedder, eager=self._writing)
+                for i in which
+            ]
+            shards = tuple(f.result() for f in futures)
+        for i, d in zip(which, shards):
+            if d.manifest.get("shard") != i or d.manifest.get("shards") != self.shards:
+                raise IndexError_(f"index shard {gens[i]} is not shard {i} of {self.shards}: {self.hint}")
+        if len({int(d.manifest["dimension"]) for d in shards}) > 1:
+            raise IndexError_(f"index shards in {self.root} have vectors of different sizes: {self.hint}")
+        return shards
 
     # -- writing ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -287,6 +283,16 @@ class ShardedStore:
             if extra.is_dir() and extra not in {s.root for s in self.stores}:
                 shutil.rmtree(extra, ignore_errors=True)
         drop_unsharded(self.root)
+
+
+def index_manifest(manifests: Sequence[dict], *, shards: int) -> dict:
+    """What a sharded index's manifest shows (``stats``): the newest shard's fields and every shard's passages."""
+    newest = max(manifests, key=lambda m: str(m.get("written", "")))
+    return {
+        **{k: v for k, v in newest.items() if k in ("embedder", "dimension", "faiss", "written")},
+        "shards": shards,
+        "passages_per_shard": [int(m["passages"]) for m in manifests],
+    }
 
 
 def drop_unsharded(root: Path) -> None:
