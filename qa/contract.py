@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from qa.errors import NewsdeskError
-from qa.types import Answer, Article
+from qa.types import Answer, Article, ArticleRef
 
 if TYPE_CHECKING:
     from qa.assistant import IndexReport
@@ -122,6 +122,10 @@ class Engine(Protocol):
     def remove(self, article_id: str) -> bool: ...
 
     def articles(self) -> list[Article]: ...
+
+    def article_refs(self) -> list[ArticleRef]:
+        """Every article's metadata without its text, in the order of ``articles``."""
+        ...
 
     def article(self, article_id: str) -> Article: ...
 

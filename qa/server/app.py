@@ -175,6 +175,8 @@ def create_app(
         """The indexed articles, newest first, a page at a time (no body text unless ``text=true``)."""
         _require_ready(worker)
         page = worker.articles[offset : offset + limit]
+        if text:  # the list holds no texts (a spread index keeps them in other processes)
+            page = await asyncio.to_thread(lambda: [_engine(worker).article(a.id) for a in page])
         return ArticlePage(
             total=len(worker.articles), limit=limit, offset=offset, articles=[ArticleOut.of(a, text=text) for a in page]
         )
@@ -183,10 +185,9 @@ def create_app(
     async def article(article_id: str) -> ArticleOut:
         """One article with its plain text (the text every answer's ``start``/``end`` refers to)."""
         _require_ready(worker)
-        found = worker.articles_by_id.get(article_id)
-        if found is None:
+        if article_id not in worker.articles_by_id:
             raise ApiError(404, "article_not_found", f"no article with id {article_id[:80]!r}")
-        return ArticleOut.of(found, text=True)
+        return ArticleOut.of(await asyncio.to_thread(_engine(worker).article, article_id), text=True)
 
     @api.get("/stats", tags=["service"])
     async def stats() -> JSONResponse:
@@ -228,6 +229,12 @@ def _require_ready(worker: EngineWorker) -> None:
             "the models are still loading; try again in a moment",
             headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+
+
+def _engine(worker: EngineWorker) -> Engine:
+    """The loaded engine, read outside its thread for what needs no models (an article by id)."""
+    assert worker.engine is not None  # only called once ready
+    return worker.engine
 
 
 async def _result(worker: EngineWorker, submit: Callable[[], Future]) -> Any:

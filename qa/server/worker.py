@@ -77,7 +77,7 @@ class EngineWorker:
         #: ``loading`` until the models are loaded, then ``ready``; ``failed`` (with ``failure``) if loading failed.
         self.state = "loading"
         self.failure: str | None = None
-        #: Filled once loaded: article and passage counts, the article list (the server never changes the index).
+        #: Filled once loaded: article and passage counts, the articles' metadata (the server never changes the index).
         self.counts: dict[str, int] = {}
         self.articles: list[Any] = []
         self.articles_by_id: dict[str, Any] = {}
@@ -154,7 +154,7 @@ class EngineWorker:
             engine = self._factory()
             engine.warm_up()
             stats = engine.stats()
-            self.articles = list(engine.articles())
+            self.articles = list(engine.article_refs())
             self.articles_by_id = {a.id: a for a in self.articles}
             self.counts = {
                 "articles": int(stats.get("articles", len(self.articles))),

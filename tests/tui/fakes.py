@@ -178,6 +178,9 @@ class FakeAssistant:
     def articles(self) -> list[Article]:
         return sorted(self._articles.values(), key=lambda a: (a.date or "", a.title), reverse=True)
 
+    def article_refs(self) -> list[ArticleRef]:
+        return [ArticleRef.of(a) for a in self.articles()]
+
     def article(self, article_id: str) -> Article:
         return self._articles[article_id]
 
