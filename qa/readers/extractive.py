@@ -61,8 +61,11 @@ class ReaderSettings:
     stride: int = 64
     max_answer_tokens: int = 30
     no_answer_threshold: float = 0.3
-    #: "int8" to read with dynamically quantized linear layers (chosen at export).
+    #: "int8" to always read in int8 (an older way to force it; ``auto`` now measures instead).
     quantize: str | None = None
+    #: F1 points int8 lost against float32 on held-out questions, measured at export (or with
+    #: ``python -m qa.training int8``); ``auto`` never picks int8 when this is over 0.5 or unknown.
+    int8_f1_loss: float | None = None
     calibration: Calibration = field(default_factory=Calibration)
     #: When reading may stop early ({"first": passages, "confidence": bar}), chosen for this
     #: reader's calibration on held-out articles (``qa.training.stop_rule``); None: the default rule.
@@ -105,6 +108,21 @@ def cpu_supports_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+#: The most F1 an automatic choice of int8 may cost on held-out questions.
+MAX_INT8_F1_LOSS = 0.5
+
+
+def int8_allowed(settings: ReaderSettings) -> bool:
+    """int8 may be chosen by ``auto`` only with a measured loss of at most MAX_INT8_F1_LOSS."""
+    return settings.int8_f1_loss is not None and settings.int8_f1_loss <= MAX_INT8_F1_LOSS
+
+
+def int8_refusal(settings: ReaderSettings) -> str:
+    if settings.int8_f1_loss is None:
+        return "int8 accuracy not measured for this reader (python -m qa.training int8 --write)"
+    return f"int8 loses {settings.int8_f1_loss:.2f} F1 on held-out questions (over {MAX_INT8_F1_LOSS})"
 
 
 #: Confidence may differ this much from float32's on a probe question before a precision disagrees.
@@ -238,6 +256,10 @@ class ExtractiveReader:
         disagrees is not timed (it cannot be chosen), which keeps the probe short.
         """
         tok, base = load_model(self.model_name, self.device, Precision.FP32)
+        skipped = {}
+        if Precision.INT8 in candidates and not int8_allowed(self.settings):
+            candidates = [p for p in candidates if p is not Precision.INT8]
+            skipped[Precision.INT8] = int8_refusal(self.settings)
         questions, contexts = (list(x) for x in zip(*probe_pairs()))
         windows = encode_windows(tok, questions, contexts, self.settings.max_length, self.settings.stride)
         ref = self.from_loaded(tok, base, self.settings, precision=Precision.FP32).predict(questions, contexts)
@@ -248,7 +270,8 @@ class ExtractiveReader:
             if agrees:
                 readers[p] = r
         ms = best_ms({p: partial(r.logits, windows) for p, r in readers.items()})
-        return [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p]) for p in candidates]
+        trials = [Trial(precision=p, ms=ms.get(p), agrees=p in readers, note=notes[p]) for p in candidates]
+        return trials + [Trial(precision=p, ms=None, agrees=False, note=why) for p, why in skipped.items()]
 
     def _agrees(self, ref: list[ContextPrediction], got: list[ContextPrediction]) -> tuple[bool, str]:
         """Same best span, same answer/no-answer decision, confidence within the tolerance."""

@@ -1,0 +1,74 @@
+"""int8 through ONNX Runtime (qa/int8.py) and the rule that lets ``auto`` pick it."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import int8
+from qa.precision import Precision, probe_pairs
+from qa.readers.extractive import ExtractiveReader, ReaderSettings, int8_allowed, load_model
+
+
+@pytest.fixture(scope="module")
+def fp32_reader():
+    from qa.resources import reader_path
+
+    path = str(reader_path(None))
+    tokenizer, model = load_model(path, "cpu", Precision.FP32)
+    return tokenizer, model, ReaderSettings.load(reader_path(None))
+
+
+def test_int8_reads_the_probe_like_float32_and_is_written_once(fp32_reader, tmp_path):
+    tokenizer, model, settings = fp32_reader
+    q8 = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path)
+    files = list(tmp_path.iterdir())
+    assert [f.suffix for f in files] == [".onnx"]  # no temporary folder or half file left
+    written = files[0].stat().st_mtime_ns
+    assert int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path).path == q8.path
+    assert files[0].stat().st_mtime_ns == written
+
+    questions, contexts = (list(x) for x in zip(*probe_pairs()))
+    ref = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False).predict(questions, contexts)
+    got = ExtractiveReader.from_loaded(tokenizer, q8, settings, bf16=False).predict(questions, contexts)
+    same = [
+        contexts[i][a.candidates[0].start : a.candidates[0].end] == contexts[i][b.candidates[0].start : b.candidates[0].end]
+        for i, (a, b) in enumerate(zip(ref, got))
+    ]
+    assert sum(same) >= len(same) - 1, same
+    for a, b in zip(ref, got):
+        assert abs(a.best_margin - b.best_margin) < 1.5
+
+
+def test_other_weights_get_another_file(fp32_reader, tmp_path):
+    import copy
+
+    import torch
+
+    _, model, _ = fp32_reader
+    first = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path).path
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.qa_outputs.bias += 0.5
+    assert int8.quantized(changed, head=int8.Head.SPANS, cache_dir=tmp_path).path != first
+    assert len(list(tmp_path.glob("*.onnx"))) == 2
+
+
+@pytest.mark.parametrize(("loss", "allowed"), [(None, False), (0.3, True), (0.5, True), (0.51, False), (-0.4, True)])
+def test_auto_may_pick_int8_only_with_a_measured_loss_of_half_a_point(loss, allowed):
+    assert int8_allowed(ReaderSettings(int8_f1_loss=loss)) is allowed
+
+
+def test_the_probe_leaves_int8_out_and_says_why(fp32_reader, monkeypatch):
+    """A reader without a measured int8 loss is probed in fp32 and bf16 only; the trial names the reason."""
+    from qa.resources import reader_path
+
+    reader = ExtractiveReader(reader_path(None), precision="auto")
+    reader.settings.int8_f1_loss = 1.2
+    trials = reader._probe([Precision.FP32, Precision.INT8])
+    assert [t.precision for t in trials] == [Precision.FP32, Precision.INT8]
+    assert trials[1].agrees is False and "1.20 F1" in trials[1].note
+
+
+def test_settings_round_trip_the_loss(tmp_path):
+    ReaderSettings(int8_f1_loss=0.12).save(tmp_path)
+    assert ReaderSettings.load(tmp_path).int8_f1_loss == 0.12
