@@ -1,4 +1,4 @@
-"""``python -m qa.training train|campaign|export|decision|stop-rule``: train the reader and ship it."""
+"""``python -m qa.training train|campaign|export|decision|stop-rule|int8``: train the reader and ship it."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         help="held-out answerable questions (and as many no-answer pairs, half other-article, "
         "half own paragraph minus answer) to calibrate on",
     )
-    e.add_argument("--skip-int8", action="store_true", help="do not try dynamic int8 (it lost 6 F1 here)")
+    e.add_argument("--skip-int8", action="store_true", help="do not measure what int8 costs (then auto never picks it)")
     e.add_argument("--dev", help="SQuAD v1.1 dev JSON, scored once for the model card (never used to choose)")
     d = sub.add_parser("decision", help="fit the no-answer decision of an exported reader on held-out pairs")
     d.add_argument(
@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--write", action="store_true", help="ship the chosen rule in the reader's settings")
     s.add_argument("--report", help="write the whole comparison here as JSON")
     s.add_argument("--reads", help="JSONL of the reader's predictions: written, or reused when it exists")
+    q = sub.add_parser("int8", help="measure what int8 costs a reader on held-out questions")
+    q.add_argument("--config", default="qa/training/configs/reader-minilm-v2.json")
+    q.add_argument("--reader", default="models/reader")
+    q.add_argument("--questions", type=int, default=2000)
+    q.add_argument("--write", action="store_true", help="record the loss in the reader's settings")
     args = parser.parse_args(argv)
 
     if getattr(args, "threads", 0):
@@ -71,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         return _campaign(args)
     if args.command == "stop-rule":
         return _stop_rule(args, TrainConfig.load(args.config))
+    if args.command == "int8":
+        import json
+
+        from qa.training.int8_check import check_reader
+
+        report = check_reader(TrainConfig.load(args.config), args.reader, n_questions=args.questions, write=args.write)
+        print(json.dumps(report, indent=2))
+        return 0
     if args.command == "decision":
         import json
 

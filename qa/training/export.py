@@ -128,22 +128,12 @@ def export(
     held_scores = score_answerable(p, [e.answers for e in pos])
     quant_report = None
     if try_int8:
-        # Dynamic int8 roughly halves reading time on CPU; ship it only if it
-        # costs at most half an F1 point on the held-out articles.
-        from qa.precision import quantize_int8
+        # int8 roughly halves reading time where the CPU has no fast bf16; record what it
+        # costs, so that ``auto`` may pick it only when that is at most half an F1 point.
+        from qa.training.int8_check import int8_report
 
-        qmodel = quantize_int8(model)
-        qreader = ExtractiveReader.from_loaded(tokenizer, qmodel, settings, bf16=False)
-        qp = read_examples(qreader, [e.question for e in pos], [e.context for e in pos])
-        q_scores = score_answerable(qp, [e.answers for e in pos])
-        quant_report = {
-            "fp32": held_scores,
-            "int8": q_scores,
-            "chosen": "int8" if q_scores["f1"] >= held_scores["f1"] - 0.5 else "fp32",
-        }
-        if quant_report["chosen"] == "int8":
-            settings.quantize = "int8"
-            reader, p, held_scores = qreader, qp, q_scores
+        quant_report = int8_report(tokenizer, model, settings, pos, fp32_scores=held_scores)
+        settings.int8_f1_loss = quant_report["f1_loss"]
     q = read_examples(reader, [e.question for e in neg], [e.context for e in neg])
     qs = read_examples(reader, [e.question for e in same], [e.context for e in same])
     em = [max_over_references(exact_match, x.text, e.answers) for x, e in zip(p, pos)]
