@@ -13,13 +13,15 @@ import pytest
 
 from qa import Assistant
 from qa.contract import Retrieval
-from qa.errors import IndexError_
+from qa.distributed.shard_groups import group_layout
+from qa.errors import IndexError_, InvalidInputError
 from qa.retrievers.filters import Filters
 from qa.retrievers.shard_search import LocalShards
 from qa.retrievers.sharded import ShardedRetriever
 from qa.retrievers.spread import SpreadIndex, open_spread
 from qa.store.shards import ShardedData, ShardedStore
-from tests.test_shards import FILTERS, QUESTIONS, copy_corpus, generations, sharing_models
+from tests.test_shards import DEVELOPING, FILTERS, QUESTIONS, copy_corpus, generations, sharing_models
+from tui.cli import main
 
 #: Shard numbers of each group: one group of two shards, one of one.
 LAYOUT = ((0, 2), (1,))
@@ -157,3 +159,25 @@ def test_groups_that_are_not_one_whole_index_are_refused(local_and_spread):
     assert "\n" not in str(err.value) and "--embedder" in str(err.value)
     one = open_spread([LocalShards([s0, s1, s2])], root=idx)
     assert one.layout == ((0, 1, 2),) and list(one.articles) == list(local.data.articles)
+
+
+def test_shard_group_layout_and_its_refusals(local_and_spread, tmp_path, capsys):
+    local, _, _ = local_and_spread
+    idx = local.index_dir
+    assert group_layout(idx, None) == [(0,), (1,), (2,)]  # one group per shard by default
+    assert group_layout(idx, 2) == [(0, 2), (1,)] and group_layout(idx, 1) == [(0, 1, 2)]
+    assert group_layout(idx, 0) is None  # whole-index replicas
+    one = sharing_models(tmp_path / "one", local)
+    one.index([next(iter(DEVELOPING.iterdir()))])
+    assert group_layout(one.index_dir, None) is None
+    with pytest.raises(InvalidInputError, match="needs a sharded index"):
+        group_layout(one.index_dir, 2)
+    with pytest.raises(IndexError_, match="no index in"):
+        group_layout(tmp_path / "none", None)
+    # Refused in one line before any cluster is joined (nothing listens on port 9).
+    assert main(["serve", "--index", str(idx), "--ray", "127.0.0.1:9", "--shard-groups", "4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: index {idx} has 3 shards: --shard-groups takes 0 to 3"
+    with pytest.raises(SystemExit):
+        main(["serve", "--index", str(idx), "--ray", "local", "--shard-groups", "-1"])
+    assert "shard groups must be a whole number from 0 to 256" in capsys.readouterr().err

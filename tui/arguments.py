@@ -104,6 +104,16 @@ def _replicas(text: str) -> int:
     return value
 
 
+def _shard_groups(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 256:
+        raise ValueError(f"shard groups must be a whole number from 0 to 256, not {text[:40]!r}")
+    return value
+
+
 def _shards(text: str) -> int:
     from qa.store.shards import check_shard_count
 
@@ -115,4 +125,4 @@ def _shards(text: str) -> int:
 
 
 SECONDS, PORT, BATCH, REPLICAS = _checked(_seconds), _checked(_port), _checked(_batch), _checked(_replicas)
-SHARDS = _checked(_shards)
+SHARDS, SHARD_GROUPS = _checked(_shards), _checked(_shard_groups)

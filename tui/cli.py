@@ -12,7 +12,7 @@ import os
 import sys
 
 from qa.textsafe import install_plain_logging, one_line
-from tui.arguments import BATCH, DATE, PORT, REPLICAS, SECONDS, SHARDS, THRESHOLD, TOP_K, Parser
+from tui.arguments import BATCH, DATE, PORT, REPLICAS, SECONDS, SHARD_GROUPS, SHARDS, THRESHOLD, TOP_K, Parser
 from tui.commands import (
     cmd_ask,
     cmd_chat,
@@ -145,7 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--replicas",
         type=REPLICAS,
         default=1,
-        help="with --ray: replicas, each holding the models and the index (default 1)",
+        help="with --ray: replicas, each holding the models (and the index, unless it is spread over shard groups)",
+    )
+    sv.add_argument(
+        "--shard-groups",
+        type=SHARD_GROUPS,
+        metavar="G",
+        help="with --ray on a sharded index: spread its shards over G group replicas, each opening only its "
+        "own shards (default: one group per shard; 0: every replica opens the whole index)",
     )
     sv.set_defaults(func=cmd_serve)
     return p

@@ -228,6 +228,7 @@ def cmd_serve(args: Any) -> int:
         return serve_on_ray(
             address=args.ray,
             replicas=args.replicas,
+            shard_groups=args.shard_groups,
             index_dir=Path(args.index) if args.index else default_index_dir(),
             engine_kwargs=assistant_kwargs(args),
             api_key=args.api_key or os.environ.get("NEWSDESK_API_KEY") or None,
