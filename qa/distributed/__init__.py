@@ -1,4 +1,4 @@
-"""Newsdesk on a Ray cluster: distributed indexing (Ray Data) and replicas (Ray Serve).
+"""Newsdesk on a Ray cluster: distributed indexing (Ray Data) and replicas (Ray Serve), shards spread over them.
 
 Optional: needs the ``cluster`` extra (``pip install 'newsdesk[cluster]'``).
 Ray is imported only inside the functions that use it, so ``import qa`` and

@@ -88,9 +88,8 @@ class ShardedData:
 
     shards: tuple[IndexData, ...]
     articles: dict[str, Article]
-    #: Every shard's passages, shard after shard; a filter mask over them is split by ``offsets``.
+    #: Every shard's passages, shard after shard.
     passages: list[Passage]
-    offsets: tuple[int, ...]
     groups: dict[str, str]
     manifest: dict
 
@@ -156,12 +155,10 @@ class ShardedStore:
     def load(self, embedder: str | None = None) -> ShardedData:
         """Open every shard, checked as one index is."""
         shards = self.load_shards(range(self.shards), embedder=embedder)
-        sizes = [len(d.passages) for d in shards]
         return ShardedData(
             shards=shards,
             articles={aid: a for d in shards for aid, a in d.articles.items()},
             passages=[p for d in shards for p in d.passages],
-            offsets=tuple(sum(sizes[:i]) for i in range(len(sizes))),
             groups={aid: g for d in shards for aid, g in d.groups.items()},
             manifest=index_manifest([d.manifest for d in shards], shards=self.shards),
         )

@@ -84,6 +84,7 @@ def check_spread(base: str, address: str, expected: dict) -> dict:
     with httpx.Client(base_url=base, timeout=300) as http:
         one_by_one = [http.post("/v1/ask", json=b) for b in ASKS]
         out["statuses"] = sorted({r.status_code for r in one_by_one})
+        out["answered"] = sum(bool(r.json()["text"]) for r in one_by_one)
         out["mismatched"] = [
             b["question"] for b, r, want in zip(ASKS, one_by_one, expected["answers"]) if not same_answer(r.json(), want)
         ]

@@ -38,6 +38,7 @@ def test_stopping_the_server_removes_the_replicas(result):
 def test_shards_spread_over_two_groups_answer_like_a_local_engine(result):
     spread = result["spread"]
     assert spread["statuses"] == [200] and spread["mismatched"] == []  # passages, fused scores, answers
+    assert spread["answered"] >= 5  # of 7: the comparison is between real answers
     assert spread["concurrent_match"]  # batched by the front as well
     assert spread["articles_match"] and spread["article_match"] and spread["stats_match"]  # texts from the groups
 
