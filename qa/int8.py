@@ -99,11 +99,24 @@ def quantized(model: Any, *, head: Head, threads: int | None = None, cache_dir: 
     """The int8 ONNX Runtime form of a float32 transformers model (made once, then read from disk)."""
     import torch
 
+    threads = threads or torch.get_num_threads()
     folder = cache_dir or _cache_folder()
     path = folder / f"{head.value}-{_digest(model, head)}.onnx"
-    if not path.is_file():
+    if path.is_file():
+        try:
+            return OnnxInt8Model(path, head, threads)
+        except Exception as exc:  # a damaged file: onnxruntime raises its own error types
+            log.warning("int8 model %s could not be read (%s); making it again", path, str(exc).splitlines()[0])
+            path.unlink(missing_ok=True)
+    try:
         _export_quantized(model, head, path)
-    return OnnxInt8Model(path, head, threads or torch.get_num_threads())
+        return OnnxInt8Model(path, head, threads)
+    except OSError as exc:  # a read-only or full data folder: make it for this process only
+        log.warning("could not keep the int8 model in %s (%s); it is made again next time", folder, exc)
+        with tempfile.TemporaryDirectory() as tmp:
+            scratch = Path(tmp) / path.name
+            _export_quantized(model, head, scratch)
+            return OnnxInt8Model(scratch, head, threads)  # the session holds the model in memory
 
 
 def _cache_folder() -> Path:
@@ -144,8 +157,6 @@ def _graph(model: Any, head: Head) -> Any:
 
 def _export_quantized(model: Any, head: Head, path: Path) -> None:
     import torch
-    from onnx import TensorProto
-    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from qa.quiet import quiet_third_party
 
@@ -168,16 +179,27 @@ def _export_quantized(model: Any, head: Head, path: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
-            quantize_dynamic(
-                str(fp32),
-                str(int8),
-                weight_type=QuantType.QInt8,
-                per_channel=True,
-                reduce_range=True,
-                extra_options={"DefaultTensorType": TensorProto.FLOAT},
-            )
+            logging.disable(logging.WARNING)  # its root-logger advice on pre-processing is for static int8
+            try:
+                _quantize(fp32, int8)
+            finally:
+                logging.disable(logging.NOTSET)
         os.replace(int8, path)  # same folder: one atomic step
     log.info("int8 model written to %s", path)
+
+
+def _quantize(fp32: Path, int8: Path) -> None:
+    from onnx import TensorProto
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(fp32),
+        str(int8),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        reduce_range=True,
+        extra_options={"DefaultTensorType": TensorProto.FLOAT},
+    )
 
 
 def encoder_supported(model: Any) -> bool:

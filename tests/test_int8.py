@@ -72,3 +72,24 @@ def test_the_probe_leaves_int8_out_and_says_why(fp32_reader, monkeypatch):
 def test_settings_round_trip_the_loss(tmp_path):
     ReaderSettings(int8_f1_loss=0.12).save(tmp_path)
     assert ReaderSettings.load(tmp_path).int8_f1_loss == 0.12
+
+
+def test_a_damaged_file_is_made_again(fp32_reader, tmp_path):
+    _, model, _ = fp32_reader
+    path = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path).path
+    path.write_bytes(b"not a model")
+    again = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path)
+    assert again.path == path and path.stat().st_size > 1_000_000
+
+
+def test_a_read_only_data_folder_still_gives_an_int8_model(fp32_reader, tmp_path):
+    _, model, _ = fp32_reader
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    q8 = int8.quantized(model, head=int8.Head.SPANS, cache_dir=blocked / "int8")
+    assert not q8.path.exists()  # made in a scratch folder, already removed; the session holds it
+    import torch
+
+    ids = torch.full((1, 12), 1000, dtype=torch.long)
+    out = q8(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids))
+    assert out.start_logits.shape == (1, 12)
