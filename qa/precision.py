@@ -31,7 +31,7 @@ log = logging.getLogger("qa")
 ENV_VAR = "NEWSDESK_PRECISION"
 CACHE_FILE = "precision.json"
 #: Bumped when the probe set or the agreement rules change, so old choices are re-measured.
-PROBE_VERSION = 1
+PROBE_VERSION = 2  # 2: int8 through ONNX Runtime
 #: A precision must be this much faster than float32 to replace it; below that is timing noise.
 MIN_SPEEDUP = 1.10
 #: CPU flags that decide what the lower precisions cost (part of the cache key).
@@ -266,12 +266,18 @@ def resolve(
     explicit: str | Precision | None,
     measure: Callable[[list[Precision]], list[Trial]],
     libraries: Sequence[str] = (),
+    settings: dict | None = None,
 ) -> Choice:
-    """Forced, else cached for this machine and model, else measured now (and cached)."""
+    """Forced, else cached for this machine and model, else measured now (and cached).
+
+    ``settings`` are whatever else the measurement depends on (a reader's recorded int8 loss).
+    """
     want = requested(explicit)
     if want is not Precision.AUTO:
         return Choice(role=role, precision=want, source=Source.FORCED, reason=f"set by the caller or {ENV_VAR}")
     key = cache_key(role, model_id(model_path), libraries)
+    if settings:
+        key["settings"] = settings
     cached = load_cached(key)
     if cached is not None:
         return cached

@@ -115,7 +115,7 @@ class SentenceTransformerEmbedder:
                     resolve_model_path(self.model_name),
                     self.requested_precision,
                     self._probe,
-                    libraries=("sentence-transformers", "transformers"),
+                    libraries=("sentence-transformers", "transformers", "onnxruntime"),
                 )
         return self.precision_choice
 

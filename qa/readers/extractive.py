@@ -245,7 +245,12 @@ class ExtractiveReader:
                 )
             else:
                 self.precision_choice = resolve(
-                    "reader", self.model_name, self.requested_precision, self._probe, libraries=("transformers",)
+                    "reader",
+                    self.model_name,
+                    self.requested_precision,
+                    self._probe,
+                    libraries=("transformers", "onnxruntime"),
+                    settings={"int8_f1_loss": self.settings.int8_f1_loss},
                 )
         return self.precision_choice
 
