@@ -181,3 +181,26 @@ def test_shard_group_layout_and_its_refusals(local_and_spread, tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["serve", "--index", str(idx), "--ray", "local", "--shard-groups", "-1"])
     assert "shard groups must be a whole number from 0 to 256" in capsys.readouterr().err
+
+
+def test_a_group_that_does_not_answer_is_an_unavailable_index_not_a_crash():
+    """Ray's errors from a lost or restarting group become IndexError_ (HTTP 503) with one line."""
+    import numpy as np
+
+    from qa.distributed.shard_groups import RemoteShards
+
+    class Pending:
+        def result(self, timeout_s=None):
+            raise TimeoutError("Timed out waiting for result.\n(traceback follows)")
+
+    class Method:
+        def remote(self, *args):
+            return Pending()
+
+    class Handle:
+        def __getattr__(self, name):
+            return Method()
+
+    with pytest.raises(IndexError_) as err:
+        RemoteShards(Handle(), timeout_s=0.1).dense(np.zeros(384, dtype=np.float32), 5, None)
+    assert "shard group did not answer" in str(err.value) and "\n" not in str(err.value)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import IndexError_, InvalidInputError
+from qa.errors import IndexError_, InvalidInputError, NewsdeskError
 from qa.retrievers.filters import Filters
 from qa.retrievers.global_bm25 import BM25Query, TermCounts
 from qa.retrievers.shard_search import Fetched, Hit, ShardSummary
@@ -68,7 +68,14 @@ class RemoteShards:
         self.handle, self.timeout_s = handle, timeout_s
 
     def _call(self, op: str, *args: Any, wait: bool = False) -> Any:
-        return getattr(self.handle, op).remote(*args).result(timeout_s=None if wait else self.timeout_s)
+        """One call to the group; a group that is down or restarting is a 503 to HTTP clients, not a 500."""
+        try:
+            return getattr(self.handle, op).remote(*args).result(timeout_s=None if wait else self.timeout_s)
+        except NewsdeskError:
+            raise
+        except Exception as exc:  # Ray's actor, timeout and replica errors have no common base
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            raise IndexError_(f"a shard group did not answer ({first}); try again shortly") from None
 
     def summaries(self) -> list[ShardSummary]:
         return self._call("summaries", wait=True)  # asked at startup, while the group may still be opening its shards
