@@ -66,6 +66,9 @@ class OnnxInt8Model:
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
+        # Idle runtime threads would otherwise spin after each call and take the cores
+        # PyTorch's reader needs right after the question is embedded.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path, self.head = path, head
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._wanted = [i.name for i in self.session.get_inputs()]

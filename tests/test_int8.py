@@ -31,7 +31,8 @@ def test_int8_reads_the_probe_like_float32_and_is_written_once(fp32_reader, tmp_
     ref = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False).predict(questions, contexts)
     got = ExtractiveReader.from_loaded(tokenizer, q8, settings, bf16=False).predict(questions, contexts)
     same = [
-        contexts[i][a.candidates[0].start : a.candidates[0].end] == contexts[i][b.candidates[0].start : b.candidates[0].end]
+        contexts[i][a.candidates[0].start : a.candidates[0].end]
+        == contexts[i][b.candidates[0].start : b.candidates[0].end]
         for i, (a, b) in enumerate(zip(ref, got))
     ]
     assert sum(same) >= len(same) - 1, same
@@ -116,3 +117,31 @@ def test_the_embedder_in_int8_keeps_order_and_agrees_on_the_probe(tmp_path, monk
     # Activations are quantized per batch, so other batch-mates move a vector a little, never far.
     again = encode(q8, texts[::-1], 4)[::-1]
     assert np.min(np.sum(again * got, axis=1)) >= PROBE_MIN_COSINE
+
+
+def test_the_int8_report_counts_the_larger_of_its_two_losses(fp32_reader, monkeypatch, tmp_path):
+    """Always answering and at the reader's threshold; the recorded loss is the larger one."""
+    from qa.training.data import QAExample
+    from qa.training.int8_check import int8_report
+
+    monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
+    tokenizer, model, settings = fp32_reader
+    gold = {
+        "How much are the bridge repairs expected to cost?": "212 million euros",
+        "When will the bridge closure start?": "1 June",
+        "Who is the mayor of Maribel?": "Ines Kallberg",
+        "Who led the seal survey?": "Tomas Varga",
+        "How many grey seal pups were counted?": "1,240",
+    }
+    examples = [
+        QAExample(
+            question=q, context=c, title="probe", answer_text=gold[q], answer_start=c.index(gold[q]), answers=(gold[q],)
+        )
+        for q, c in probe_pairs()
+        if q in gold
+    ]
+    report = int8_report(tokenizer, model, settings, examples)
+    assert report["questions"] == 5 and report["int8_backend"] == "OnnxInt8Model"
+    assert report["fp32"]["f1"] >= 80 and report["fp32"]["at_threshold"]["f1"] <= report["fp32"]["f1"]
+    losses = (report["f1_loss_always_answering"], report["f1_loss_at_threshold"])
+    assert report["f1_loss"] == max(losses)

@@ -59,7 +59,8 @@ def _quant_text(r: dict) -> str:
         )
     allowed = "may pick it" if q["f1_loss"] <= 0.5 else "never picks it"
     return (
-        f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} "
+        f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
+        f"{q['fp32']['at_threshold']['f1']:.1f} vs {q['int8']['at_threshold']['f1']:.1f} at the threshold "
         f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}; {q['int8_backend']}, "
         f"{q['questions']} questions): int8 costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed} "
         f"(the limit is 0.5 F1; among allowed precisions it runs the fastest on the machine). "
