@@ -74,44 +74,19 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise ValueError(f"port must be a whole number from 0 to 65535, not {text[:40]!r}")
-    return value
+def _whole_number(name: str, low: int, high: int) -> Callable[[str], int]:
+    """A check for a whole number from ``low`` to ``high``, its message naming ``name``."""
 
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"{name} must be a whole number from {low} to {high}, not {text[:40]!r}")
+        return value
 
-def _batch(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 64:
-        raise ValueError(f"batch must be a whole number from 1 to 64, not {text[:40]!r}")
-    return value
-
-
-def _replicas(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 256:
-        raise ValueError(f"replicas must be a whole number from 1 to 256, not {text[:40]!r}")
-    return value
-
-
-def _shard_groups(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 256:
-        raise ValueError(f"shard groups must be a whole number from 0 to 256, not {text[:40]!r}")
-    return value
+    return check
 
 
 def _shards(text: str) -> int:
@@ -124,5 +99,6 @@ def _shards(text: str) -> int:
     return check_shard_count(value)
 
 
-SECONDS, PORT, BATCH, REPLICAS = _checked(_seconds), _checked(_port), _checked(_batch), _checked(_replicas)
-SHARDS, SHARD_GROUPS = _checked(_shards), _checked(_shard_groups)
+SECONDS, SHARDS = _checked(_seconds), _checked(_shards)
+PORT, BATCH = _checked(_whole_number("port", 0, 65535)), _checked(_whole_number("batch", 1, 64))
+REPLICAS, SHARD_GROUPS = _checked(_whole_number("replicas", 1, 256)), _checked(_whole_number("shard groups", 0, 256))
