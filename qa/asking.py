@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.staged import passage_dates, read_ranked
-from qa.retrievers.choose import readable
 from qa.retrievers.filters import Filters
 from qa.textsafe import plain
 from qa.types import Answer, RetrievedPassage
@@ -66,7 +65,7 @@ def answer_batch(
             asked[j],
             retrieved[j],
             preds[j],
-            readable(data.articles),
+            data.articles,
             assistant.reader.confidence,
             limit,
             groups=data.groups,

@@ -33,7 +33,7 @@ from qa.readers.answers import build_answer
 from qa.readers.decision import decision_for
 from qa.readers.extractive import ExtractiveReader
 from qa.readers.staged import FULL_READING, StopRule, passage_dates, read_ranked, stop_rule_for
-from qa.retrievers.choose import OpenIndex, metadata, readable, retriever_for
+from qa.retrievers.choose import OpenIndex, metadata, retriever_for
 from qa.retrievers.filters import Filters
 from qa.retrievers.hybrid import HybridRetriever
 from qa.retrievers.sharded import ShardedRetriever
@@ -348,7 +348,7 @@ class Assistant:
             clean,
             retrieved,
             preds,
-            readable(data.articles),
+            data.articles,
             self.reader.confidence,
             self.threshold if threshold is None else threshold,
             groups=data.groups,

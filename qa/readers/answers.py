@@ -27,7 +27,7 @@ def build_answer(
     question: str,
     retrieved: list[RetrievedPassage],
     predictions: list[ContextPrediction],
-    articles: dict[str, Article],
+    articles: Mapping[str, Article],
     confidence: Callable[[float], float],
     threshold: float,
     *,

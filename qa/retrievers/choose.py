@@ -9,7 +9,6 @@ merge over those groups, keeping the texts of the articles it fetches.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import cast
 
 from qa.contract import Retrieval
 from qa.retrievers.dense import DenseRetriever
@@ -43,8 +42,3 @@ def retriever_for(data: OpenIndex, *, mode: Retrieval) -> HybridRetriever | Shar
 def metadata(articles: Mapping[str, Article]) -> Iterable[Article | ArticleRef]:
     """Every article's metadata without reading texts (which a spread index fetches from other processes)."""
     return articles.refs.values() if isinstance(articles, ArticleCatalog) else articles.values()
-
-
-def readable(articles: Mapping[str, Article]) -> dict[str, Article]:
-    """``articles`` for ``build_answer``, which reads it as a Mapping (a spread index's is an ``ArticleCatalog``)."""
-    return cast("dict[str, Article]", articles)
