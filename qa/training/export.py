@@ -132,7 +132,7 @@ def export(
         # costs, so that ``auto`` may pick it only when that is at most half an F1 point.
         from qa.training.int8_check import int8_report
 
-        quant_report = int8_report(tokenizer, model, settings, pos, fp32_scores=held_scores)
+        quant_report = int8_report(tokenizer, model, settings, pos, fp32_preds=p)
         settings.int8_f1_loss = quant_report["f1_loss"]
     q = read_examples(reader, [e.question for e in neg], [e.context for e in neg])
     qs = read_examples(reader, [e.question for e in same], [e.context for e in same])

@@ -19,29 +19,31 @@ from qa.readers.extractive import ExtractiveReader, ReaderSettings
 from qa.training.train import TrainConfig, heldout_examples
 
 
-def int8_report(tokenizer, model, settings: ReaderSettings, examples, fp32_scores: dict | None = None) -> dict:
+def int8_report(tokenizer, model, settings: ReaderSettings, examples, fp32_preds: list | None = None) -> dict:
     """fp32 and int8 EM/F1 on ``examples`` (held-out QAExamples), always answering and at the
-    reader's threshold, and the F1 int8 loses (the larger of the two)."""
+    reader's threshold, and the F1 int8 loses (the larger of the two). ``fp32_preds``: float32's
+    predictions on the same examples, when already read."""
     from qa.precision import int8_model
 
     questions, contexts = [e.question for e in examples], [e.context for e in examples]
     golds = [e.answers for e in examples]
-    scores = {}
-    for name, m in (("fp32", model), ("int8", int8_model(model))):
-        reader = ExtractiveReader.from_loaded(tokenizer, m, settings, bf16=False)
-        preds = read_examples(reader, questions, contexts)
-        always = fp32_scores if name == "fp32" and fp32_scores is not None else score_answerable(preds, golds)
-        kept = [
-            p if settings.calibration.confidence(p.margin) >= settings.no_answer_threshold else _DECLINED for p in preds
-        ]
-        scores[name] = {**always, "at_threshold": score_answerable(kept, golds)}
-        if name == "int8":
-            backend = type(m).__name__
-    always_loss = scores["fp32"]["f1"] - scores["int8"]["f1"]
-    threshold_loss = scores["fp32"]["at_threshold"]["f1"] - scores["int8"]["at_threshold"]["f1"]
+    q8 = int8_model(model)
+
+    def read(m) -> list[ReaderPrediction]:
+        return read_examples(ExtractiveReader.from_loaded(tokenizer, m, settings, bf16=False), questions, contexts)
+
+    def scored(preds: list[ReaderPrediction]) -> dict:
+        t, conf = settings.no_answer_threshold, settings.calibration.confidence
+        kept = [p if conf(p.margin) >= t else _DECLINED for p in preds]
+        return {**score_answerable(preds, golds), "at_threshold": score_answerable(kept, golds)}
+
+    fp32, int8 = scored(fp32_preds if fp32_preds is not None else read(model)), scored(read(q8))
+    always_loss = fp32["f1"] - int8["f1"]
+    threshold_loss = fp32["at_threshold"]["f1"] - int8["at_threshold"]["f1"]
     return {
-        **scores,
-        "int8_backend": backend,
+        "fp32": fp32,
+        "int8": int8,
+        "int8_backend": type(q8).__name__,
         "f1_loss_always_answering": round(always_loss, 2),
         "f1_loss_at_threshold": round(threshold_loss, 2),
         # int8 must keep both the spans and the answer/decline decisions: the larger loss counts.
