@@ -328,8 +328,8 @@ def convert(model, precision: Precision):
 
 
 def int8_model(model):
-    """int8 through ONNX Runtime (``qa.int8``: within noise of float32 on held-out questions)
-    for a question-answering model or a mean-pooling sentence encoder, else PyTorch's."""
+    """int8 through ONNX Runtime (``qa.int8``: closer to float32 than PyTorch's on held-out
+    questions) for a question-answering model or a mean-pooling sentence encoder, else PyTorch's."""
     from qa import int8
 
     if int8.available() and hasattr(model, "qa_outputs"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from qa.readers.extractive import MAX_INT8_F1_LOSS
 from qa.training.export_decision import decision_card
 from qa.training.train import TrainConfig
 
@@ -57,13 +58,13 @@ def _quant_text(r: dict) -> str:
             "checkpoint: 1.6-1.9x faster but 5.8-6.6 F1 lower whether all linear layers, all but the span "
             "head, or only the feed-forward layers were quantized, so this export skipped it (`--skip-int8`)."
         )
-    allowed = "may pick it" if q["f1_loss"] <= 0.5 else "never picks it"
+    allowed = "may pick it" if q["f1_loss"] <= MAX_INT8_F1_LOSS else "never picks it"
     return (
         f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
         f"{q['fp32']['at_threshold']['f1']:.1f} vs {q['int8']['at_threshold']['f1']:.1f} at the threshold "
         f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}; {q['int8_backend']}, "
         f"{q['questions']} questions): int8 costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed} "
-        f"(the limit is 0.5 F1; among allowed precisions it runs the fastest on the machine). "
+        f"(the limit is {MAX_INT8_F1_LOSS} F1; among allowed precisions it runs the fastest on the machine). "
         f"The scores, calibration and threshold on this card are float32's."
     )
 
