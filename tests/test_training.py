@@ -190,3 +190,25 @@ def test_launcher_refuses_a_second_campaign_in_the_same_folder(tmp_path):
     assert cmd[:3] == ["nice", "-n", "10"] and "--foreground" in cmd
     pid_file(tmp_path).write_text("999999999\n")
     assert running_pid(tmp_path) is None
+
+
+def test_step_timing_counts_cpu_work_not_a_pause():
+    """A campaign stopped or starved while it times the precisions must not see the pause."""
+    import time
+
+    import torch
+
+    from qa.training.campaign import _step_seconds
+
+    class Sleepy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(4))
+
+        def forward(self, x):
+            time.sleep(0.3)  # the process does no work here, as when it is stopped
+            return type("Out", (), {"loss": (self.w * x).sum()})()
+
+    model = Sleepy()
+    assert _step_seconds(model, {"x": torch.ones(4)}, bf16=False) < 0.1
+    assert model.w.grad is None  # gradients discarded
