@@ -31,7 +31,7 @@ log = logging.getLogger("qa")
 ENV_VAR = "NEWSDESK_PRECISION"
 CACHE_FILE = "precision.json"
 #: Bumped when the probe set or the agreement rules change, so old choices are re-measured.
-PROBE_VERSION = 2  # 2: int8 through ONNX Runtime
+PROBE_VERSION = 3  # 2: int8 through ONNX Runtime; 3: fused, 8-bit weights on VNNI
 #: A precision must be this much faster than float32 to replace it; below that is timing noise.
 MIN_SPEEDUP = 1.10
 #: CPU flags that decide what the lower precisions cost (part of the cache key).
@@ -327,15 +327,16 @@ def convert(model, precision: Precision):
     return model
 
 
-def int8_model(model):
+def int8_model(model, *, full_range: bool | None = None):
     """int8 through ONNX Runtime (``qa.int8``: closer to float32 than PyTorch's on held-out
-    questions) for a question-answering model or a mean-pooling sentence encoder, else PyTorch's."""
+    questions) for a question-answering model or a mean-pooling sentence encoder, else PyTorch's.
+    ``full_range``: 8-bit weights (default: where the CPU has VNNI)."""
     from qa import int8
 
     if int8.available() and hasattr(model, "qa_outputs"):
-        return int8.quantized(model, head=int8.Head.SPANS)
+        return int8.quantized(model, head=int8.Head.SPANS, full_range=full_range)
     if int8.available() and hasattr(model, "encode") and int8.encoder_supported(model):
-        graph = int8.quantized(model[0].auto_model, head=int8.Head.TOKENS)
+        graph = int8.quantized(model[0].auto_model, head=int8.Head.TOKENS, full_range=full_range)
         return int8.OnnxSentenceEncoder(model, graph)
     return quantize_int8(model)
 

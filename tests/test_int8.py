@@ -56,23 +56,52 @@ def test_other_weights_get_another_file(fp32_reader, tmp_path):
 
 @pytest.mark.parametrize(("loss", "allowed"), [(None, False), (0.3, True), (0.5, True), (0.51, False), (-0.4, True)])
 def test_auto_may_pick_int8_only_with_a_measured_loss_of_half_a_point(loss, allowed):
-    assert int8_allowed(ReaderSettings(int8_f1_loss=loss)) is allowed
+    losses = {} if loss is None else {"onnx-8bit": loss}
+    assert int8_allowed(ReaderSettings(int8_f1_loss=losses), form="onnx-8bit") is allowed
+
+
+def test_only_the_loss_of_the_form_this_machine_runs_counts():
+    """8-bit weights (VNNI) and 7-bit ones lose different amounts; one's figure says nothing of the other."""
+    settings = ReaderSettings(int8_f1_loss={"onnx-8bit": 0.4, "onnx-7bit": 0.9})
+    assert int8_allowed(settings, form="onnx-8bit") and not int8_allowed(settings, form="onnx-7bit")
+    assert not int8_allowed(settings, form="torch")
+    assert int8.weight_form(True) == "onnx-8bit" and int8.weight_form(False) == "onnx-7bit"
+    assert int8.weight_form() == ("onnx-8bit" if int8.vnni() else "onnx-7bit")
 
 
 def test_the_probe_leaves_int8_out_and_says_why(fp32_reader, monkeypatch):
-    """A reader without a measured int8 loss is probed in fp32 and bf16 only; the trial names the reason."""
+    """A reader whose int8 loses too much is probed in fp32 and bf16 only; the trial names the reason."""
     from qa.resources import reader_path
 
     reader = ExtractiveReader(reader_path(None), precision="auto")
-    reader.settings.int8_f1_loss = 1.2
+    reader.settings.int8_f1_loss = {int8.weight_form(): 1.2}
     trials = reader._probe([Precision.FP32, Precision.INT8])
     assert [t.precision for t in trials] == [Precision.FP32, Precision.INT8]
     assert trials[1].agrees is False and "1.20 F1" in trials[1].note
 
 
-def test_settings_round_trip_the_loss(tmp_path):
-    ReaderSettings(int8_f1_loss=0.12).save(tmp_path)
-    assert ReaderSettings.load(tmp_path).int8_f1_loss == 0.12
+def test_settings_round_trip_the_loss_and_drop_an_earlier_exports_number(tmp_path):
+    import json
+
+    ReaderSettings(int8_f1_loss={"onnx-8bit": 0.12}).save(tmp_path)
+    assert ReaderSettings.load(tmp_path).int8_f1_loss == {"onnx-8bit": 0.12}
+    raw = json.loads((tmp_path / "newsdesk_reader.json").read_text())
+    raw["int8_f1_loss"] = 0.3  # one number, from before int8 had forms
+    (tmp_path / "newsdesk_reader.json").write_text(json.dumps(raw))
+    assert ReaderSettings.load(tmp_path).int8_f1_loss == {}
+
+
+def test_the_export_fuses_the_graph_and_keeps_the_span_head_in_float(fp32_reader, tmp_path):
+    import onnx
+
+    _, model, _ = fp32_reader
+    attention = model.config._attn_implementation
+    path = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path, full_range=True).path
+    assert path.name.endswith("-8bit.onnx")
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops.count("QAttention") == model.config.num_hidden_layers  # attention fused, then quantized
+    assert "MatMul" in ops and "EmbedLayerNormalization" in ops  # span head and embeddings in float
+    assert model.config._attn_implementation == attention  # the export's eager attention is undone
 
 
 def test_a_damaged_file_is_made_again(fp32_reader, tmp_path):
@@ -120,9 +149,9 @@ def test_the_embedder_in_int8_keeps_order_and_agrees_on_the_probe(tmp_path, monk
 
 
 def test_the_int8_report_counts_the_larger_of_its_two_losses(fp32_reader, monkeypatch, tmp_path):
-    """Always answering and at the reader's threshold; the recorded loss is the larger one."""
+    """Always answering and at the reader's threshold; the recorded loss is the larger one, per form."""
     from qa.training.data import QAExample
-    from qa.training.int8_check import int8_report
+    from qa.training.int8_check import int8_reports
 
     monkeypatch.setenv("NEWSDESK_HOME", str(tmp_path))
     tokenizer, model, settings = fp32_reader
@@ -140,8 +169,11 @@ def test_the_int8_report_counts_the_larger_of_its_two_losses(fp32_reader, monkey
         for q, c in probe_pairs()
         if q in gold
     ]
-    report = int8_report(tokenizer, model, settings, examples)
-    assert report["questions"] == 5 and report["int8_backend"] == "OnnxInt8Model"
-    assert report["fp32"]["f1"] >= 80 and report["fp32"]["at_threshold"]["f1"] <= report["fp32"]["f1"]
-    losses = (report["f1_loss_always_answering"], report["f1_loss_at_threshold"])
-    assert report["f1_loss"] == max(losses)
+    reports = int8_reports(tokenizer, model, settings, examples)
+    assert sorted(reports) == ["onnx-7bit", "onnx-8bit"]
+    for form, report in reports.items():
+        assert report["form"] == form and report["questions"] == 5 and report["int8_backend"] == "OnnxInt8Model"
+        assert report["fp32"]["f1"] >= 80 and report["fp32"]["at_threshold"]["f1"] <= report["fp32"]["f1"]
+        losses = (report["f1_loss_always_answering"], report["f1_loss_at_threshold"])
+        assert report["f1_loss"] == max(losses)
+    assert reports["onnx-7bit"]["fp32"] == reports["onnx-8bit"]["fp32"]  # float32 read once

@@ -63,9 +63,10 @@ class ReaderSettings:
     no_answer_threshold: float = 0.3
     #: "int8" to always read in int8 (an older way to force it; ``auto`` now measures instead).
     quantize: str | None = None
-    #: F1 points int8 lost against float32 on held-out questions, measured at export (or with
-    #: ``python -m qa.training int8``); ``auto`` never picks int8 when this is over 0.5 or unknown.
-    int8_f1_loss: float | None = None
+    #: F1 points int8 lost against float32 on held-out questions, per int8 form
+    #: (``qa.int8.weight_form``), measured at export or with ``python -m qa.training int8``;
+    #: ``auto`` never picks int8 when the loss of the form this machine runs is over 0.5 or unknown.
+    int8_f1_loss: dict[str, float] = field(default_factory=dict)
     calibration: Calibration = field(default_factory=Calibration)
     #: When reading may stop early ({"first": passages, "confidence": bar}), chosen for this
     #: reader's calibration on held-out articles (``qa.training.stop_rule``); None: the default rule.
@@ -78,6 +79,8 @@ class ReaderSettings:
             return cls()
         raw = json.loads(p.read_text(encoding="utf-8"))
         cal = Calibration(**raw.pop("calibration", {}))
+        if not isinstance(raw.get("int8_f1_loss"), dict):
+            raw.pop("int8_f1_loss", None)  # one number: measured with an earlier int8 export
         known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
         return cls(calibration=cal, **known)
 
@@ -114,15 +117,25 @@ def cpu_supports_bf16() -> bool:
 MAX_INT8_F1_LOSS = 0.5
 
 
-def int8_allowed(settings: ReaderSettings) -> bool:
-    """int8 may be chosen by ``auto`` only with a measured loss of at most MAX_INT8_F1_LOSS."""
-    return settings.int8_f1_loss is not None and settings.int8_f1_loss <= MAX_INT8_F1_LOSS
+def int8_allowed(settings: ReaderSettings, form: str | None = None) -> bool:
+    """int8 may be chosen by ``auto`` only with a measured loss of at most MAX_INT8_F1_LOSS
+    for the int8 form this machine runs (``form``: that one by default)."""
+    loss = settings.int8_f1_loss.get(form or _int8_form())
+    return loss is not None and loss <= MAX_INT8_F1_LOSS
 
 
-def int8_refusal(settings: ReaderSettings) -> str:
-    if settings.int8_f1_loss is None:
-        return "int8 accuracy not measured for this reader (python -m qa.training int8 --write)"
-    return f"int8 loses {settings.int8_f1_loss:.2f} F1 on held-out questions (over {MAX_INT8_F1_LOSS})"
+def int8_refusal(settings: ReaderSettings, form: str | None = None) -> str:
+    form = form or _int8_form()
+    loss = settings.int8_f1_loss.get(form)
+    if loss is None:
+        return f"int8 ({form}) accuracy not measured for this reader (python -m qa.training int8 --write)"
+    return f"int8 ({form}) loses {loss:.2f} F1 on held-out questions (over {MAX_INT8_F1_LOSS})"
+
+
+def _int8_form() -> str:
+    from qa.int8 import weight_form
+
+    return weight_form()
 
 
 #: Confidence may differ this much from float32's on a probe question before a precision disagrees.

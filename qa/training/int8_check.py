@@ -6,7 +6,8 @@ the precisions has six questions and cannot see a loss of a point. The
 measurement reads the same held-out answerable questions in float32 and in
 int8 (``qa.precision.int8_model``: ONNX Runtime where installed), scored
 always answering (span extraction) and at the reader's threshold (int8 also
-moves confidences, so some answers cross it): the larger loss is recorded.
+moves confidences, so some answers cross it): the larger loss is recorded,
+once per int8 form (8-bit weights on VNNI CPUs, 7-bit elsewhere).
 """
 
 from __future__ import annotations
@@ -19,15 +20,25 @@ from qa.readers.extractive import ExtractiveReader, ReaderSettings
 from qa.training.train import TrainConfig, heldout_examples
 
 
-def int8_report(tokenizer, model, settings: ReaderSettings, examples, fp32_preds: list | None = None) -> dict:
+def int8_report(
+    tokenizer,
+    model,
+    settings: ReaderSettings,
+    examples,
+    fp32_preds: list | None = None,
+    *,
+    full_range: bool | None = None,
+) -> dict:
     """fp32 and int8 EM/F1 on ``examples`` (held-out QAExamples), always answering and at the
     reader's threshold, and the F1 int8 loses (the larger of the two). ``fp32_preds``: float32's
-    predictions on the same examples, when already read."""
+    predictions on the same examples, when already read. ``full_range``: 8-bit weights (default:
+    this CPU's form)."""
+    from qa.int8 import weight_form
     from qa.precision import int8_model
 
     questions, contexts = [e.question for e in examples], [e.context for e in examples]
     golds = [e.answers for e in examples]
-    q8 = int8_model(model)
+    q8 = int8_model(model, full_range=full_range)
 
     def read(m) -> list[ReaderPrediction]:
         return read_examples(ExtractiveReader.from_loaded(tokenizer, m, settings, bf16=False), questions, contexts)
@@ -44,6 +55,7 @@ def int8_report(tokenizer, model, settings: ReaderSettings, examples, fp32_preds
         "fp32": fp32,
         "int8": int8,
         "int8_backend": type(q8).__name__,
+        "form": weight_form(full_range),
         "f1_loss_always_answering": round(always_loss, 2),
         "f1_loss_at_threshold": round(threshold_loss, 2),
         # int8 must keep both the spans and the answer/decline decisions: the larger loss counts.
@@ -56,6 +68,20 @@ def int8_report(tokenizer, model, settings: ReaderSettings, examples, fp32_preds
 _DECLINED = ReaderPrediction("", 0, 0, float("-inf"))
 
 
+def int8_reports(tokenizer, model, settings: ReaderSettings, examples, fp32_preds: list | None = None) -> dict:
+    """``int8_report`` for every int8 form a machine may run (8-bit and 7-bit weights where ONNX
+    Runtime is installed), keyed by form, float32 read once."""
+    from qa import int8
+    from qa.evaluation.reader_eval import read_examples as read
+
+    if fp32_preds is None:
+        reader = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False)
+        fp32_preds = read(reader, [e.question for e in examples], [e.context for e in examples])
+    ranges: tuple[bool | None, ...] = (True, False) if int8.available() else (None,)
+    reports = [int8_report(tokenizer, model, settings, examples, fp32_preds, full_range=r) for r in ranges]
+    return {r["form"]: r for r in reports}
+
+
 def check_reader(cfg: TrainConfig, reader_dir: str | Path, *, n_questions: int, write: bool) -> dict:
     """Measure a shipped reader's int8 loss on ``n_questions`` held-out questions; ``write`` records it."""
     from qa.readers.extractive import load_model
@@ -66,8 +92,8 @@ def check_reader(cfg: TrainConfig, reader_dir: str | Path, *, n_questions: int, 
     tokenizer, model = load_model(str(folder), "cpu", "fp32")
     held, _ = heldout_examples(cfg)
     examples = random.Random(cfg.seed).sample(held, min(n_questions, len(held)))
-    report = int8_report(tokenizer, model, settings, examples)
+    reports = int8_reports(tokenizer, model, settings, examples)
     if write:
-        settings.int8_f1_loss = report["f1_loss"]
+        settings.int8_f1_loss = {form: r["f1_loss"] for form, r in reports.items()}
         settings.save(folder)
-    return report
+    return reports

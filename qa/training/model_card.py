@@ -58,14 +58,21 @@ def _quant_text(r: dict) -> str:
             "checkpoint: 1.6-1.9x faster but 5.8-6.6 F1 lower whether all linear layers, all but the span "
             "head, or only the feed-forward layers were quantized, so this export skipped it (`--skip-int8`)."
         )
+    forms = {q.get("form", "int8"): q} if "fp32" in q else q  # one report: an earlier export
+    lines = [_form_text(form, f) for form, f in forms.items()]
+    return (
+        " ".join(lines) + f" The limit is {MAX_INT8_F1_LOSS} F1; among allowed precisions `auto` runs the fastest "
+        "on the machine. The scores, calibration and threshold on this card are float32's."
+    )
+
+
+def _form_text(form: str, q: dict) -> str:
     allowed = "may pick it" if q["f1_loss"] <= MAX_INT8_F1_LOSS else "never picks it"
     return (
-        f"Held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
+        f"int8 `{form}`: held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
         f"{q['fp32']['at_threshold']['f1']:.1f} vs {q['int8']['at_threshold']['f1']:.1f} at the threshold "
         f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}; {q['int8_backend']}, "
-        f"{q['questions']} questions): int8 costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed} "
-        f"(the limit is {MAX_INT8_F1_LOSS} F1; among allowed precisions it runs the fastest on the machine). "
-        f"The scores, calibration and threshold on this card are float32's."
+        f"{q['questions']} questions): it costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed}."
     )
 
 
