@@ -212,3 +212,17 @@ def test_step_timing_counts_cpu_work_not_a_pause():
     model = Sleepy()
     assert _step_seconds(model, {"x": torch.ones(4)}, bf16=False) < 0.1
     assert model.w.grad is None  # gradients discarded
+
+
+def test_the_model_card_gives_each_int8_form_its_own_verdict():
+    from qa.training.model_card import _quant_text
+
+    def report(form, loss):
+        scores = {"f1": 70.0, "exact_match": 55.0, "at_threshold": {"f1": 63.0}}
+        return {"form": form, "fp32": scores, "int8": scores, "int8_backend": "OnnxInt8Model",
+                "questions": 2000, "f1_loss": loss}
+
+    text = _quant_text({"quantization": {"onnx-8bit": report("onnx-8bit", 0.3), "onnx-7bit": report("onnx-7bit", 0.7)}})
+    eight, seven = text.split("int8 `onnx-7bit`")
+    assert "VNNI" in eight and "costs 0.30 F1" in eight and "may pick it" in eight
+    assert "costs 0.70 F1" in seven and "never picks it" in seven

@@ -66,10 +66,18 @@ def _quant_text(r: dict) -> str:
     )
 
 
+#: What each int8 form is (``qa.int8.weight_form``), for the card.
+_FORMS = {
+    "onnx-8bit": "8-bit weights, run on CPUs with VNNI",
+    "onnx-7bit": "7-bit weights, run on CPUs without VNNI",
+    "torch": "PyTorch's dynamic int8, where ONNX Runtime is not installed",
+}
+
+
 def _form_text(form: str, q: dict) -> str:
     allowed = "may pick it" if q["f1_loss"] <= MAX_INT8_F1_LOSS else "never picks it"
     return (
-        f"int8 `{form}`: held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
+        f"int8 `{form}` ({_FORMS.get(form, 'int8')}): held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
         f"{q['fp32']['at_threshold']['f1']:.1f} vs {q['int8']['at_threshold']['f1']:.1f} at the threshold "
         f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}; {q['int8_backend']}, "
         f"{q['questions']} questions): it costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed}."
