@@ -7,11 +7,16 @@ measurement reads the same held-out answerable questions in float32 and in
 int8 (``qa.precision.int8_model``: ONNX Runtime where installed), scored
 always answering (span extraction) and at the reader's threshold (int8 also
 moves confidences, so some answers cross it): the larger loss is recorded,
-once per int8 form (8-bit weights on VNNI CPUs, 7-bit elsewhere).
+once per int8 form (8-bit weights on VNNI CPUs, 7-bit elsewhere), as the
+upper end of its one-sided 95% interval. A loss measured at 0.50 on 2,000
+held-out questions came out at 0.64 on SQuAD dev always answering and 1.3
+to 1.6 F1 in open mode on 1,000 dev questions, so the point estimate alone
+lets through a precision that does lose more than half a point.
 """
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -30,7 +35,8 @@ def int8_report(
     full_range: bool | None = None,
 ) -> dict:
     """fp32 and int8 EM/F1 on ``examples`` (held-out QAExamples), always answering and at the
-    reader's threshold, and the F1 int8 loses (the larger of the two). ``fp32_preds``: float32's
+    reader's threshold, and the F1 int8 loses (the larger of the two, as the upper end of its
+    one-sided 95% interval; ``f1_loss_point`` is the measured one). ``fp32_preds``: float32's
     predictions on the same examples, when already read. ``full_range``: 8-bit weights (default:
     this CPU's form)."""
     from qa.int8 import weight_form
@@ -43,26 +49,50 @@ def int8_report(
     def read(m) -> list[ReaderPrediction]:
         return read_examples(ExtractiveReader.from_loaded(tokenizer, m, settings, bf16=False), questions, contexts)
 
-    def scored(preds: list[ReaderPrediction]) -> dict:
-        t, conf = settings.no_answer_threshold, settings.calibration.confidence
-        kept = [p if conf(p.margin) >= t else _DECLINED for p in preds]
-        return {**score_answerable(preds, golds), "at_threshold": score_answerable(kept, golds)}
+    t, conf = settings.no_answer_threshold, settings.calibration.confidence
 
-    fp32, int8 = scored(fp32_preds if fp32_preds is not None else read(model)), scored(read(q8))
-    always_loss = fp32["f1"] - int8["f1"]
-    threshold_loss = fp32["at_threshold"]["f1"] - int8["at_threshold"]["f1"]
+    def kept(preds: list[ReaderPrediction]) -> list[ReaderPrediction]:
+        return [p if conf(p.margin) >= t else _DECLINED for p in preds]
+
+    def scored(preds: list[ReaderPrediction]) -> dict:
+        return {**score_answerable(preds, golds), "at_threshold": score_answerable(kept(preds), golds)}
+
+    fp32_read = fp32_preds if fp32_preds is not None else read(model)
+    int8_read = read(q8)
+    fp32, int8 = scored(fp32_read), scored(int8_read)
+    always = _loss_bound(_f1s(fp32_read, golds), _f1s(int8_read, golds))
+    at_threshold = _loss_bound(_f1s(kept(fp32_read), golds), _f1s(kept(int8_read), golds))
     return {
         "fp32": fp32,
         "int8": int8,
         "int8_backend": type(q8).__name__,
         "form": weight_form(full_range),
-        "f1_loss_always_answering": round(always_loss, 2),
-        "f1_loss_at_threshold": round(threshold_loss, 2),
-        # int8 must keep both the spans and the answer/decline decisions: the larger loss counts.
-        "f1_loss": round(max(always_loss, threshold_loss), 2),
+        "f1_loss_always_answering": round(always[0], 2),
+        "f1_loss_at_threshold": round(at_threshold[0], 2),
+        # int8 must keep both the spans and the answer/decline decisions: the larger loss counts,
+        # and it counts as the upper end of its one-sided 95% interval, since a loss measured
+        # as 0.5 on 2,000 questions may well be 0.7 (paired per question, so the two readings'
+        # shared difficulty cancels).
+        "f1_loss_point": round(max(always[0], at_threshold[0]), 2),
+        "f1_loss": round(max(always[1], at_threshold[1]), 2),
         "threshold": settings.no_answer_threshold,
         "questions": len(examples),
     }
+
+
+def _f1s(preds: list[ReaderPrediction], golds) -> list[float]:
+    from qa.evaluation.metrics import f1_score, max_over_references
+
+    return [100 * max_over_references(f1_score, p.text, g) for p, g in zip(preds, golds)]
+
+
+def _loss_bound(fp32: list[float], int8: list[float]) -> tuple[float, float]:
+    """Mean F1 lost per question and the upper end of its one-sided 95% interval."""
+    diffs = [a - b for a, b in zip(fp32, int8)]
+    n = max(len(diffs), 1)
+    mean = sum(diffs) / n
+    spread = math.sqrt(sum((d - mean) ** 2 for d in diffs) / max(n - 1, 1))
+    return mean, mean + 1.645 * spread / math.sqrt(n)
 
 
 _DECLINED = ReaderPrediction("", 0, 0, float("-inf"))

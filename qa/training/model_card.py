@@ -66,6 +66,12 @@ def _quant_text(r: dict) -> str:
     )
 
 
+def _loss_words(q: dict) -> str:
+    if "f1_loss_point" not in q:
+        return f"{q['f1_loss']:.2f} F1"
+    return f"{q['f1_loss_point']:.2f} F1, at most {q['f1_loss']:.2f} with 95% confidence"
+
+
 #: What each int8 form is (``qa.int8.weight_form``), for the card.
 _FORMS = {
     "onnx-8bit": "8-bit weights, run on CPUs with VNNI",
@@ -80,7 +86,7 @@ def _form_text(form: str, q: dict) -> str:
         f"int8 `{form}` ({_FORMS.get(form, 'int8')}): held-out F1 float32 {q['fp32']['f1']:.1f} vs int8 {q['int8']['f1']:.1f} always answering, "
         f"{q['fp32']['at_threshold']['f1']:.1f} vs {q['int8']['at_threshold']['f1']:.1f} at the threshold "
         f"(EM {q['fp32']['exact_match']:.1f} vs {q['int8']['exact_match']:.1f}; {q['int8_backend']}, "
-        f"{q['questions']} questions): it costs {q['f1_loss']:.2f} F1, so `--precision auto` {allowed}."
+        f"{q['questions']} questions): it costs {_loss_words(q)}, so `--precision auto` {allowed}."
     )
 
 
