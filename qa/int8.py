@@ -123,12 +123,15 @@ def quantized(
     path = folder / f"{head.value}-{_digest(model, head)}-{8 if full_range else 7}bit.onnx"
     if path.is_file():
         try:
-            return OnnxInt8Model(path, head, threads)
+            loaded = OnnxInt8Model(path, head, threads)
+            _mark_used(path)
+            return loaded
         except Exception as exc:  # a damaged file: onnxruntime raises its own error types
             log.warning("int8 model %s could not be read (%s); making it again", path, str(exc).splitlines()[0])
             path.unlink(missing_ok=True)
     try:
         _export_quantized(model, head, path, full_range=full_range)
+        _forget_unused(folder, keep=path)
         return OnnxInt8Model(path, head, threads)
     except OSError as exc:  # a read-only or full data folder: make it for this process only
         log.warning("could not keep the int8 model in %s (%s); it is made again next time", folder, exc)
@@ -136,6 +139,32 @@ def quantized(
             scratch = Path(tmp) / path.name
             _export_quantized(model, head, scratch, full_range=full_range)
             return OnnxInt8Model(scratch, head, threads)  # the session holds the model in memory
+
+
+#: An int8 file not opened for this long belongs to weights or libraries no longer in use.
+UNUSED_DAYS = 30
+
+
+def _mark_used(path: Path) -> None:
+    """Opening a file counts as use (file systems mounted noatime do not record reads)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only data folder: the file is still used, only not marked
+
+
+def _forget_unused(folder: Path, *, keep: Path) -> None:
+    """Delete int8 files unopened for UNUSED_DAYS: each new reader, embedder or library
+    version writes another 20-odd MB file, and nothing else would ever remove the old ones."""
+    import time
+
+    cutoff = time.time() - UNUSED_DAYS * 86400
+    for old in folder.glob("*.onnx"):
+        try:
+            if old != keep and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            continue  # removed by another process meanwhile, or not ours to remove
 
 
 def _cache_folder() -> Path:

@@ -23,9 +23,9 @@ def test_int8_reads_the_probe_like_float32_and_is_written_once(fp32_reader, tmp_
     q8 = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path)
     files = list(tmp_path.iterdir())
     assert [f.suffix for f in files] == [".onnx"]  # no temporary folder or half file left
-    written = files[0].stat().st_mtime_ns
+    written = files[0].stat().st_ino  # a second export would replace the file: a new inode
     assert int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path).path == q8.path
-    assert files[0].stat().st_mtime_ns == written
+    assert files[0].stat().st_ino == written
 
     questions, contexts = (list(x) for x in zip(*probe_pairs()))
     ref = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False).predict(questions, contexts)
@@ -194,3 +194,29 @@ def test_the_recorded_loss_is_the_upper_end_of_its_interval():
     assert mean == pytest.approx(0.5) and upper > 0.7
     many_mean, many_upper = _loss_bound(fp32 * 10, int8 * 10)
     assert many_mean == pytest.approx(0.5) and many_upper < upper  # more questions, a tighter bound
+
+
+def test_files_unopened_for_a_month_are_removed_when_a_new_one_is_written(fp32_reader, tmp_path):
+    import copy
+    import os
+    import time
+
+    import torch
+
+    _, model, _ = fp32_reader
+    month = int8.UNUSED_DAYS * 86400
+    stale, recent = tmp_path / "spans-old-7bit.onnx", tmp_path / "tokens-other-8bit.onnx"
+    for f in (stale, recent):
+        f.write_bytes(b"an earlier export")
+    os.utime(stale, (time.time() - month - 60,) * 2)
+    os.utime(recent, (time.time() - month + 3600,) * 2)
+    first = int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path, full_range=True).path
+    assert not stale.exists() and recent.exists() and first.exists()
+
+    os.utime(first, (time.time() - month - 60,) * 2)
+    int8.quantized(model, head=int8.Head.SPANS, cache_dir=tmp_path, full_range=True)  # opening it marks it used
+    changed = copy.deepcopy(model)
+    with torch.no_grad():
+        changed.qa_outputs.bias += 0.5
+    int8.quantized(changed, head=int8.Head.SPANS, cache_dir=tmp_path, full_range=True)
+    assert first.exists()
