@@ -25,6 +25,7 @@ import importlib.util
 import logging
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,8 +157,6 @@ def _mark_used(path: Path) -> None:
 def _forget_unused(folder: Path, *, keep: Path) -> None:
     """Delete int8 files unopened for UNUSED_DAYS: each new reader, embedder or library
     version writes another 20-odd MB file, and nothing else would ever remove the old ones."""
-    import time
-
     cutoff = time.time() - UNUSED_DAYS * 86400
     for old in folder.glob("*.onnx"):
         try:

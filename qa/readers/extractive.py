@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qa.int8 import weight_form
 from qa.precision import Choice, Precision, Source, Trial, best_ms, convert, parse, probe_pairs, resolve
 from qa.quiet import quiet_third_party
 from qa.readers.spans import SpanCandidate, decode_window, encode_windows, pad_windows
@@ -120,22 +121,16 @@ MAX_INT8_F1_LOSS = 0.5
 def int8_allowed(settings: ReaderSettings, form: str | None = None) -> bool:
     """int8 may be chosen by ``auto`` only with a measured loss of at most MAX_INT8_F1_LOSS
     for the int8 form this machine runs (``form``: that one by default)."""
-    loss = settings.int8_f1_loss.get(form or _int8_form())
+    loss = settings.int8_f1_loss.get(form or weight_form())
     return loss is not None and loss <= MAX_INT8_F1_LOSS
 
 
 def int8_refusal(settings: ReaderSettings, form: str | None = None) -> str:
-    form = form or _int8_form()
+    form = form or weight_form()
     loss = settings.int8_f1_loss.get(form)
     if loss is None:
         return f"int8 ({form}) accuracy not measured for this reader (python -m qa.training int8 --write)"
     return f"int8 ({form}) loses {loss:.2f} F1 on held-out questions (over {MAX_INT8_F1_LOSS})"
-
-
-def _int8_form() -> str:
-    from qa.int8 import weight_form
-
-    return weight_form()
 
 
 #: Confidence may differ this much from float32's on a probe question before a precision disagrees.

@@ -42,12 +42,8 @@ def int8_report(
     from qa.int8 import weight_form
     from qa.precision import int8_model
 
-    questions, contexts = [e.question for e in examples], [e.context for e in examples]
     golds = [e.answers for e in examples]
     q8 = int8_model(model, full_range=full_range)
-
-    def read(m) -> list[ReaderPrediction]:
-        return read_examples(ExtractiveReader.from_loaded(tokenizer, m, settings, bf16=False), questions, contexts)
 
     t, conf = settings.no_answer_threshold, settings.calibration.confidence
 
@@ -57,8 +53,8 @@ def int8_report(
     def scored(preds: list[ReaderPrediction]) -> dict:
         return {**score_answerable(preds, golds), "at_threshold": score_answerable(kept(preds), golds)}
 
-    fp32_read = fp32_preds if fp32_preds is not None else read(model)
-    int8_read = read(q8)
+    fp32_read = fp32_preds if fp32_preds is not None else _read(tokenizer, model, settings, examples)
+    int8_read = _read(tokenizer, q8, settings, examples)
     fp32, int8 = scored(fp32_read), scored(int8_read)
     always = _loss_bound(_f1s(fp32_read, golds), _f1s(int8_read, golds))
     at_threshold = _loss_bound(_f1s(kept(fp32_read), golds), _f1s(kept(int8_read), golds))
@@ -78,6 +74,11 @@ def int8_report(
         "threshold": settings.no_answer_threshold,
         "questions": len(examples),
     }
+
+
+def _read(tokenizer, model, settings: ReaderSettings, examples) -> list[ReaderPrediction]:
+    reader = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False)
+    return read_examples(reader, [e.question for e in examples], [e.context for e in examples])
 
 
 def _f1s(preds: list[ReaderPrediction], golds) -> list[float]:
@@ -102,11 +103,9 @@ def int8_reports(tokenizer, model, settings: ReaderSettings, examples, fp32_pred
     """``int8_report`` for every int8 form a machine may run (8-bit and 7-bit weights where ONNX
     Runtime is installed), keyed by form, float32 read once."""
     from qa import int8
-    from qa.evaluation.reader_eval import read_examples as read
 
     if fp32_preds is None:
-        reader = ExtractiveReader.from_loaded(tokenizer, model, settings, bf16=False)
-        fp32_preds = read(reader, [e.question for e in examples], [e.context for e in examples])
+        fp32_preds = _read(tokenizer, model, settings, examples)
     ranges: tuple[bool | None, ...] = (True, False) if int8.available() else (None,)
     reports = [int8_report(tokenizer, model, settings, examples, fp32_preds, full_range=r) for r in ranges]
     return {r["form"]: r for r in reports}
