@@ -226,3 +226,34 @@ def test_the_model_card_gives_each_int8_form_its_own_verdict():
     eight, seven = text.split("int8 `onnx-7bit`")
     assert "VNNI" in eight and "costs 0.30 F1" in eight and "may pick it" in eight
     assert "costs 0.70 F1" in seven and "never picks it" in seven
+
+
+def test_the_model_card_shows_a_campaign_log_with_each_kind_of_unanswerable(tmp_path):
+    import json
+
+    from qa.training.export import read_training_log
+    from qa.training.model_card import _curve_table, _data_text, _negatives_text
+    from qa.training.negatives import KINDS
+    from qa.training.train import TrainConfig
+
+    declined = {"answerable": 8.5, **{k: 50.0 + i for i, k in enumerate(KINDS)}}
+    counts = {k: 100 * (i + 1) for i, k in enumerate(KINDS)}
+    log = tmp_path / "log.jsonl"
+    records = [
+        {"event": "data", "train_questions": 81895, "heldout_questions": 5704, "negatives": counts,
+         "heldout_negatives": counts, "windows": 131222, "comment": "why", "fingerprint": "x"},
+        {"event": "train", "step": 10, "loss": 1.0},
+        {"event": "eval", "step": 20, "windows_seen": 640, "exact_match": 56.5, "f1": 72.41, "declined": declined},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in records))
+    curve, data = read_training_log(log)
+    assert curve == [{"step": 20, "examples_seen": 640, "exact_match": 56.5, "f1": 72.41, "declined": declined}]
+    assert "comment" not in data and data["train_questions"] == 81895
+    table = _curve_table(curve)
+    header, _, row = table.splitlines()[-3:]
+    assert all(f"{k} declined" in header for k in ("answerable", *KINDS))
+    assert row.split(" | ")[4:6] == ["8.5", "50.0"]
+    assert "81,895 answerable questions" in _data_text(data) and "entity_swap 200" in _data_text(data)
+    text = _negatives_text(TrainConfig.load("qa/training/configs/reader-minilm-v2.json"))
+    assert "SQuAD 2.0" in text and "antonym" in text and "BM25" in text
+    assert read_training_log(tmp_path / "missing.jsonl") == ([], None)

@@ -97,6 +97,31 @@ def operating_point(t: float, pos_conf, pos_f1, neg_conf, same_conf=None) -> dic
     return point
 
 
+def read_training_log(log: Path) -> tuple[list[dict], dict | None]:
+    """The held-out evaluations of a training log (its learning curve) and its last data record."""
+    curve: list[dict] = []
+    data = None
+    if not log.is_file():
+        return curve, data
+    for line in log.read_text().splitlines():
+        r = json.loads(line)
+        if r.get("event") == "data":
+            data = {k: v for k, v in r.items() if k not in ("event", "comment", "seconds", "fingerprint")}
+        elif r.get("event") == "eval":
+            curve.append(
+                {
+                    "step": r.get("step"),
+                    "examples_seen": r.get("examples_seen", r.get("windows_seen")),
+                    **{
+                        k: r.get(k)
+                        for k in ("f1", "exact_match", "abstain_on_negatives", "abstain_on_same_paragraph", "declined")
+                        if k in r
+                    },
+                }
+            )
+    return curve, data
+
+
 def export(
     cfg: TrainConfig,
     checkpoint: str | None,
@@ -192,26 +217,7 @@ def export(
     settings.save(tmp)
     report["weights_mb"] = check_weights_size(tmp)
     decision.save(tmp)
-    log = Path(cfg.output_dir) / "log.jsonl"
-    curve = []
-    if log.is_file():
-        for line in log.read_text().splitlines():
-            r = json.loads(line)
-            if r.get("event") == "eval":
-                curve.append(
-                    {
-                        k: r.get(k)
-                        for k in (
-                            "step",
-                            "examples_seen",
-                            "f1",
-                            "exact_match",
-                            "abstain_on_negatives",
-                            "abstain_on_same_paragraph",
-                        )
-                    }
-                )
-    report["learning_curve"] = curve
+    report["learning_curve"], report["campaign_data"] = read_training_log(Path(cfg.output_dir) / "log.jsonl")
     (tmp / "training_report.json").write_text(json.dumps(report, indent=2) + "\n")
     (tmp / "MODEL_CARD.md").write_text(model_card(cfg, report, training_phases(cfg, config_path)), encoding="utf-8")
     if out_dir.exists():

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from qa.readers.extractive import MAX_INT8_F1_LOSS
 from qa.training.export_decision import decision_card
+from qa.training.negatives import KINDS, NegativeMix
 from qa.training.train import TrainConfig
 
 
@@ -23,6 +25,23 @@ def _repro_train(phases) -> str:
 
 
 def _negatives_text(c: TrainConfig) -> str:
+    if c.negative_kinds is not None:
+        mix = NegativeMix.from_dict(c.negative_kinds)
+        text = (
+            f"questions turned into unanswerable pairs of five generated kinds (share of questions tried): "
+            f"a name, number or date of the question swapped for another of the same kind from the same "
+            f"article ({mix.entity_swap:.0%}), the question negated or an antonym flipped where the paragraph "
+            f"states the positive ({mix.negation:.0%}), the own paragraph with every sentence holding an answer "
+            f"removed ({mix.same_paragraph:.0%}), a paragraph of the same article without the answer "
+            f"({mix.same_article:.0%}), a paragraph of another article ({mix.other_article:.0%}, "
+            f"{mix.hard_fraction:.0%} of them its BM25 top hit)"
+        )
+        if c.squad20_train_file:
+            text += (
+                f"; and the real SQuAD 2.0 unanswerable questions of `{Path(c.squad20_train_file).name}` and of "
+                f"`{Path(c.squad20_dev_file or '').name}` except {c.squad20_heldout_articles} held-out articles"
+            )
+        return text
     text = (
         f"{c.negative_ratio:.0%} extra questions paired with a paragraph of another article "
         f"({c.hard_negative_fraction:.0%} of them the BM25 top hit from another article, the rest random)"
@@ -90,6 +109,50 @@ def _form_text(form: str, q: dict) -> str:
     )
 
 
+def _curve_table(curve: list[dict]) -> str:
+    def pct(x) -> str:
+        return "–" if x is None else f"{x:.1f}"
+
+    if any("declined" in c for c in curve):
+        kinds = ("answerable", *KINDS)
+        head = "| step | windows seen | EM | F1 | " + " | ".join(f"{k} declined (%)" for k in kinds) + " |"
+        rows = [
+            f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
+            + " | ".join(pct((c.get("declined") or {}).get(k)) for k in kinds)
+            + " |"
+            for c in curve
+        ]
+        caption = (
+            "Learning curve of the last phase on held-out articles (sampled questions and pairs; declined = "
+            "the best span's margin under the starting reader's decline rule, one rule at every step):\n\n"
+        )
+        return caption + "\n".join([head, "|" + "---|" * (4 + len(kinds)), *rows])
+    head = "| step | windows seen | EM | F1 | abstains on other-article paragraphs (%) | abstains on own paragraph minus answer (%) |"
+    rows = [
+        f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
+        f"{pct(c.get('abstain_on_negatives'))} | {pct(c.get('abstain_on_same_paragraph'))} |"
+        for c in curve
+    ]
+    caption = (
+        "Learning curve of the last phase on held-out articles (sampled questions, no threshold; "
+        "abstaining = the [CLS] score beats every span):\n\n"
+    )
+    return caption + "\n".join([head, "|---|---|---|---|---|---|", *rows])
+
+
+def _data_text(data: dict | None) -> str:
+    """What the last phase trained on, from the data record of its log."""
+    if not data or "negatives" not in data:
+        return ""
+    negs = ", ".join(f"{k} {v:,}" for k, v in data["negatives"].items())
+    held = ", ".join(f"{k} {v:,}" for k, v in (data.get("heldout_negatives") or {}).items())
+    return (
+        f"The last phase trained on {data['train_questions']:,} answerable questions and these unanswerable "
+        f"pairs: {negs} ({data.get('windows', 0):,} windows a pass). Held out, never trained on: "
+        f"{data.get('heldout_questions', 0):,} questions and the pairs {held}.\n\n"
+    )
+
+
 def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     phases = phases or [(None, cfg)]
     h = r["heldout"]
@@ -98,11 +161,7 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     def pct(x) -> str:
         return "–" if x is None else f"{x:.1f}"
 
-    curve = "\n".join(
-        f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
-        f"{pct(c.get('abstain_on_negatives'))} | {pct(c.get('abstain_on_same_paragraph'))} |"
-        for c in r["learning_curve"]
-    )
+    curve = _curve_table(r["learning_curve"])
     same_line = ""
     if h.get("at_threshold_abstain_on_same_paragraph") is not None:
         same_line = (
@@ -174,12 +233,7 @@ score below only.
 | seed | {cfg.seed} |
 | optimizer steps | {r["steps"]} ({r["examples_seen"]} windows seen) |
 
-Learning curve of the last phase on held-out articles (sampled questions, no
-threshold; abstaining = the [CLS] score beats every span):
-
-| step | windows seen | EM | F1 | abstains on other-article paragraphs (%) | abstains on own paragraph minus answer (%) |
-|---|---|---|---|---|---|
-{curve}
+{_data_text(r.get("campaign_data"))}{curve}
 
 ## Scores
 | data | EM | F1 |
