@@ -41,7 +41,7 @@ from qa.retrievers.spread import SpreadIndex
 from qa.store.index_settings import load_threshold
 from qa.store.index_store import IndexData
 from qa.store.shards import check_shard_count, open_store
-from qa.timeexpr import newest_date, question_time
+from qa.timeexpr import newest_date, question_time, without_window
 from qa.types import Answer, Article, ArticleRef, Passage, RetrievedPassage
 from qa.validation import check_threshold, check_top_k
 
@@ -331,10 +331,13 @@ class Assistant:
             understood = rewrite_question(clean, history)
         t0 = time.perf_counter()
         data = self.data
-        when, filters = question_time(
+        when, narrowed = question_time(
             understood, filters=filters, as_of=as_of, newest=lambda: newest_date(metadata(data.articles))
         )
-        retrieved = self.retrieve(when.search_text if when else understood, top_k, filters)
+        retrieved = self.retrieve(when.search_text if when else understood, top_k, narrowed)
+        if not retrieved and when and (wide := without_window(when, understood, filters=filters, as_of=as_of)):
+            when = wide[0]
+            retrieved = self.retrieve(when.search_text, top_k, wide[1])
         t1 = time.perf_counter()
         preds = read_ranked(
             self.reader,

@@ -56,6 +56,8 @@ class TimeQuery:
     order: Order | None = None
     #: The question without its time words (the whole question when nothing else is left).
     search_text: str = ""
+    #: True when the window held no article and the caller's dates were searched instead.
+    widened: bool = False
 
     @property
     def found(self) -> bool:
@@ -68,6 +70,7 @@ class TimeQuery:
             date_from=self.date_from,
             date_to=self.date_to,
             order=self.order.value if self.order else None,
+            widened=self.widened,
         )
 
 
@@ -96,6 +99,25 @@ def question_time(
             hi = base.date_to
     filters = Filters(date_from=lo, date_to=hi, sections=base.sections)
     return replace(query, date_from=filters.date_from, date_to=filters.date_to), filters
+
+
+def without_window(
+    query: TimeQuery, question: str, *, filters: Filters | None, as_of: str | None
+) -> tuple[TimeQuery, Filters] | None:
+    """The search again without the question's own window, when that window held no article.
+
+    "Which presidents met in Geneva in June 2021?" may name when an event
+    happened, reported in a later article. When no article is dated in the
+    window, the question searches the dates the caller allowed (its filters,
+    nothing after ``as_of``), with its time words kept in the search text,
+    and the scope says so. None when the window added nothing to narrow.
+    """
+    base = filters or Filters()
+    hi = min(filter(None, (base.date_to, date_bound(as_of, end=True, name="as-of"))), default=None)
+    if (query.date_from, query.date_to) == (base.date_from, hi):
+        return None
+    wide = Filters(date_from=base.date_from, date_to=hi, sections=base.sections)
+    return replace(query, date_from=wide.date_from, date_to=wide.date_to, widened=True, search_text=question), wide
 
 
 def _valid_day(text: str | None) -> str | None:
@@ -315,7 +337,14 @@ def scope_line(scope: TimeScope | None) -> str:
     parts = []
     if scope.words:
         parts.append(", ".join(f"“{w}”" for w in scope.words))
-    if scope.date_from or scope.date_to:
+    if scope.widened:
+        parts.append("no article dated in that window, so the question searched")
+        parts[-1] += (
+            f" articles dated {scope.date_from or '…'} to {scope.date_to or '…'}"
+            if scope.date_from or scope.date_to
+            else " every date"
+        )
+    elif scope.date_from or scope.date_to:
         parts.append(f"articles dated {scope.date_from or '…'} to {scope.date_to or '…'}")
     if scope.order:
         parts.append(f"{scope.order} answer first")

@@ -9,12 +9,14 @@ conversation files hold.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
 
 #: Version of the JSON form of an Answer; bump it when a field changes meaning or goes away.
 ANSWER_FORMAT_VERSION = 1
 ANSWER_FORMAT = "newsdesk.answer"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +125,9 @@ class TimeScope:
     date_to: str | None = None
     #: "newest" or "oldest" when the question asks for an ordering ("latest", "originally").
     order: str | None = None
+    #: True when no article was dated in the window the words name, so the dates the caller
+    #: allowed were searched instead (the words then tell when an event happened, not a report).
+    widened: bool = False
 
 
 @dataclass(kw_only=True)
@@ -185,12 +190,12 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
             end=data.get("end"),
             sentence=data.get("sentence") or "",
             sentence_start=data.get("sentence_start"),
-            alternatives=[AnswerSpan(**{**s, "article": _ref(s["article"])}) for s in data.get("alternatives") or []],
+            alternatives=[_build(AnswerSpan, s, article=_ref(s["article"])) for s in data.get("alternatives") or []],
             passages=[_retrieved(rp) for rp in data.get("passages") or []],
             understood_as=data.get("understood_as"),
             timings=dict(data.get("timings") or {}),
-            copies=[ArticleRef(**c) for c in data.get("copies") or []],
-            timeline=[TimelineEntry(**{**e, "article": _ref(e["article"])}) for e in data.get("timeline") or []],
+            copies=[_build(ArticleRef, c) for c in data.get("copies") or []],
+            timeline=[_build(TimelineEntry, e, article=_ref(e["article"])) for e in data.get("timeline") or []],
             resolved_date=data.get("resolved_date"),
             time=_time_scope(data.get("time")),
         )
@@ -198,13 +203,19 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         raise AnswerFormatError(f"malformed answer object ({type(exc).__name__}: {exc})") from exc
 
 
+def _build(cls: type[T], data: dict[str, Any], **given: Any) -> T:
+    """``cls`` from its JSON fields; a field added by a later Newsdesk is ignored, not an error."""
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in known and k not in given}, **given)
+
+
 def _ref(data: dict[str, Any] | None) -> ArticleRef | None:
-    return ArticleRef(**data) if data else None
+    return _build(ArticleRef, data) if data else None
 
 
 def _time_scope(data: dict[str, Any] | None) -> TimeScope | None:
-    return TimeScope(**{**data, "words": tuple(data.get("words") or ())}) if data else None
+    return _build(TimeScope, data, words=tuple(data.get("words") or ())) if data else None
 
 
 def _retrieved(data: dict[str, Any]) -> RetrievedPassage:
-    return RetrievedPassage(**{**data, "passage": Passage(**data["passage"])})
+    return _build(RetrievedPassage, data, passage=_build(Passage, data["passage"]))

@@ -269,3 +269,48 @@ def test_developing_gold_floor_open_mode(developing):
     assert report.retrieval["recall@5"] >= DEVELOPING_RECALL5_FLOOR, report.retrieval
     assert report.f1 >= DEVELOPING_F1_FLOOR, report.metrics
     assert report.exact_match >= DEVELOPING_EM_FLOOR, report.metrics
+
+
+def test_a_window_without_articles_gives_way_to_the_callers_dates():
+    """An event's date in a question ("met in Geneva in June 2021") need not be any article's date."""
+    from qa.retrievers.filters import Filters
+    from qa.timeexpr import question_time, scope_line, without_window
+
+    question = "Which presidents met in Geneva in June 2021?"
+    when, narrowed = question_time(question, filters=None, as_of=None, newest=lambda: "2022-07-31")
+    assert (narrowed.date_from, narrowed.date_to) == ("2021-06-01", "2021-06-30")
+    wide, filters = without_window(when, question, filters=None, as_of=None)
+    assert wide.widened and (filters.date_from, filters.date_to) == (None, None)
+    assert wide.search_text == question  # the words now describe the event: searched with it
+    assert "no article dated in that window, so the question searched every date" in scope_line(wide.scope())
+    # The caller's own dates (and as_of) still hold.
+    when, _ = question_time(question, filters=Filters(date_from="2020-01-01"), as_of="2022-12-31", newest=lambda: None)
+    wide, filters = without_window(when, question, filters=Filters(date_from="2020-01-01"), as_of="2022-12-31")
+    assert (filters.date_from, filters.date_to) == ("2020-01-01", "2022-12-31")
+    assert "searched articles dated 2020-01-01 to 2022-12-31" in scope_line(wide.scope())
+    # Nothing to widen when the question only orders ("latest") or only as_of bounds it.
+    latest, _ = question_time("What is the latest toll?", filters=None, as_of=None, newest=lambda: "2023-02-09")
+    assert without_window(latest, "What is the latest toll?", filters=None, as_of=None) is None
+    anchored, _ = question_time("Who resigned?", filters=None, as_of="2023-01-01", newest=lambda: None)
+    assert without_window(anchored, "Who resigned?", filters=None, as_of="2023-01-01") is None
+
+
+def test_a_widened_scope_survives_the_json_form_and_later_fields_are_ignored():
+    from qa.types import TimeScope
+
+    answer = Answer(question="q", time=TimeScope(words=("in June 2021",), anchor="2022-07-31", widened=True))
+    data = json.loads(json.dumps(answer_to_json(answer)))
+    assert data["time"]["widened"] is True and answer_from_json(data).time == answer.time
+    data["time"]["added_later"] = 1
+    data["article"] = {"id": "a", "title": "t", "added_later": 2}
+    back = answer_from_json(data)
+    assert back.time == answer.time and back.article == ArticleRef(id="a", title="t")
+
+
+@needs_reader
+@pytest.mark.slow
+def test_an_event_date_no_article_carries_still_finds_the_article_that_reports_it(seed_assistant):
+    answer = seed_assistant.ask("Which presidents met in Geneva in June 2021?")
+    assert answer.passages, "the question searched nothing"
+    assert answer.time.widened and answer.time.date_from is None
+    assert all(seed_assistant.article(rp.passage.article_id).date > "2021-06-30" for rp in answer.passages)
