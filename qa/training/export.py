@@ -180,7 +180,8 @@ def export(
     report = {
         "checkpoint": str(ckpt),
         "steps": state["step"],
-        "examples_seen": state["examples_seen"],
+        # A campaign checkpoint counts windows; a phase checkpoint counted them as examples.
+        "examples_seen": state.get("windows_seen", state.get("examples_seen")),
         "heldout": {
             **held_scores,
             "negatives": len(q),

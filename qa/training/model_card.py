@@ -57,12 +57,16 @@ def _negatives_text(c: TrainConfig) -> str:
 def _phase_text(phases) -> str:
     lines = []
     for i, (path, c) in enumerate(phases, 1):
-        what = f"{c.limit or 'all'} questions sampled with seed {c.sampling_seed}"
+        what = (
+            f"{c.limit} questions sampled with seed {c.sampling_seed}"
+            if c.limit
+            else "every question of the articles not held out"
+        )
         if c.exclude_sample:
             what += f", leaving out the {c.exclude_sample[0]} of the phase before"
         lines.append(
             f"{i}. `{path or 'config'}`: {what}; learning rate {c.learning_rate}, "
-            f"{c.epochs:g} epoch; no-answer pairs: {_negatives_text(c)}"
+            f"{c.epochs:g} epoch{'' if c.epochs == 1 else 's'}; no-answer pairs: {_negatives_text(c)}"
             + (" (starting from phase " + str(i - 1) + ")" if i > 1 else " (from the base encoder)")
             + "."
         )
