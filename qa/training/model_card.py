@@ -146,7 +146,7 @@ def _curve_table(curve: list[dict]) -> str:
 
 def _data_text(data: dict | None) -> str:
     """What the last phase trained on, from the data record of its log."""
-    if not data or "negatives" not in data:
+    if not data or not isinstance(data.get("negatives"), dict):  # a phase log counts them in one number
         return ""
     negs = ", ".join(f"{k} {v:,}" for k, v in data["negatives"].items())
     held = ", ".join(f"{k} {v:,}" for k, v in (data.get("heldout_negatives") or {}).items())
