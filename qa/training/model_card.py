@@ -21,7 +21,10 @@ def training_phases(cfg: TrainConfig, config_path: str | None) -> list[tuple[str
 
 
 def _repro_train(phases) -> str:
-    return "\n".join(f"python -m qa.training train --config {path or '<config>'}" for path, _ in phases)
+    return "\n".join(
+        f"python -m qa.training {'campaign' if c.negative_kinds is not None else 'train'} --config {path or '<config>'}"
+        for path, c in phases
+    )
 
 
 def _negatives_text(c: TrainConfig) -> str:
@@ -279,6 +282,8 @@ threshold.
 {_repro_train(phases)}
 python -m qa.training export --config {last_path} --out models/reader \\
     --dev ../shared/data/squad11/dev-v1.1.json
+python -m qa.training stop-rule --config {last_path} --reader models/reader --write
+python -m qa.training int8 --config {last_path} --reader models/reader --questions 2000 --write
 ```
 Written {time.strftime("%Y-%m-%d")}.
 """
