@@ -257,3 +257,22 @@ def test_the_model_card_shows_a_campaign_log_with_each_kind_of_unanswerable(tmp_
     text = _negatives_text(TrainConfig.load("qa/training/configs/reader-minilm-v2.json"))
     assert "SQuAD 2.0" in text and "antonym" in text and "BM25" in text
     assert read_training_log(tmp_path / "missing.jsonl") == ([], None)
+
+
+def test_a_campaign_asked_for_cuda_where_there_is_none_says_so_in_one_line(tmp_path):
+    import torch
+
+    from qa.training.campaign import training_device
+
+    assert training_device("cpu") == torch.device("cpu")
+    with pytest.raises(SystemExit, match="device must be"):
+        training_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA device here"):
+            training_device("cuda")
+    from qa.training.__main__ import main
+
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA device here"):
+            main(["campaign", "--config", "qa/training/configs/reader-minilm-v2.json", "--foreground",
+                  "--device", "cuda", "--output-dir", str(tmp_path / "run")])

@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--foreground", action="store_true", help="train in this process instead of starting one")
     c.add_argument("--max-steps", type=int)
     c.add_argument("--output-dir")
+    c.add_argument("--device", choices=("cpu", "cuda"), help="train on this device (default: the config's, cpu)")
     e = sub.add_parser("export", help="calibrate a checkpoint and write it as a shipped model")
     e.add_argument("--config", default="qa/training/configs/reader-minilm.json")
     e.add_argument("--checkpoint", help="default: <output_dir>/checkpoint-last")
@@ -146,7 +147,7 @@ def _campaign(args) -> int:
 
     from qa.training.train import TrainConfig
 
-    cfg = TrainConfig.load(args.config, output_dir=args.output_dir, max_steps=args.max_steps)
+    cfg = TrainConfig.load(args.config, output_dir=args.output_dir, max_steps=args.max_steps, device=args.device)
     if args.foreground:
         from qa.training.campaign import run_campaign
 
@@ -156,7 +157,7 @@ def _campaign(args) -> int:
 
     extra = [
         f"--{k.replace('_', '-')}={v}"
-        for k, v in (("max_steps", args.max_steps), ("output_dir", args.output_dir))
+        for k, v in (("max_steps", args.max_steps), ("output_dir", args.output_dir), ("device", args.device))
         if v is not None
     ]
     pid = start_background(args.config, Path(cfg.output_dir), extra)

@@ -180,6 +180,17 @@ def choose_precision(setting, model, feats: PackedFeatures, pad_id: int, batch_s
     }
 
 
+def training_device(name: str):
+    """The torch device to train on; a clear error where CUDA is asked for and there is none."""
+    import torch
+
+    if name not in ("cpu", "cuda"):
+        raise SystemExit(f'device must be "cpu" or "cuda", not {name!r}')
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device here (no GPU, or a CPU-only torch); use --device cpu")
+    return torch.device(name)
+
+
 def _optimizer(model, cfg: TrainConfig, total_steps: int):
     import torch
 
@@ -208,6 +219,7 @@ def run_campaign(cfg: TrainConfig) -> Path:
 
     from qa.readers.extractive import ExtractiveReader, ReaderSettings
 
+    device = training_device(cfg.device)  # before hours of data preparation, not after
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     out = Path(cfg.output_dir)
@@ -242,7 +254,7 @@ def run_campaign(cfg: TrainConfig) -> Path:
     model = AutoModelForQuestionAnswering.from_pretrained(
         src, use_safetensors=True, dtype=torch.float32, attention_probs_dropout_prob=0.0
     )
-    model.train()
+    model.to(device).train()
     optimizer, scheduler = _optimizer(model, cfg, total_steps)
     step, seen, train_s = 0, 0, 0.0
     if ckpt:
@@ -255,7 +267,11 @@ def run_campaign(cfg: TrainConfig) -> Path:
         step, seen, train_s = saved["step"], saved["windows_seen"], saved.get("train_seconds", 0.0)
         _log(out, {"event": "resume", "step": step, "windows_seen": seen, "from": str(ckpt)})
     pad_id = tokenizer.pad_token_id or 0
-    prec = choose_precision(cfg.bf16, model, feats, pad_id, cfg.batch_size)
+    prec = (
+        choose_precision(cfg.bf16, model, feats, pad_id, cfg.batch_size)
+        if device.type == "cpu"
+        else {"bf16": cfg.bf16 is not False and torch.cuda.is_bf16_supported(), "measured": False}
+    )
     bf16 = prec["bf16"]
     _log(out, {"event": "precision", **prec, "precision": "bf16" if bf16 else "fp32", "threads": cfg.threads})
     init_dir = Path(cfg.init_from) if cfg.init_from else SHIPPED_READER
@@ -280,8 +296,8 @@ def run_campaign(cfg: TrainConfig) -> Path:
             if step >= total_steps:
                 break
             t = time.time()
-            inputs = {k: torch.from_numpy(v) for k, v in feats.batch(b, pad_id).items()}
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            inputs = {k: torch.from_numpy(v).to(device) for k, v in feats.batch(b, pad_id).items()}
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
                 loss = model(**inputs).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -317,7 +333,11 @@ def run_campaign(cfg: TrainConfig) -> Path:
             if (cfg.eval_every_s and time.time() - last_eval >= cfg.eval_every_s) or done:
                 model.eval()
                 reader = ExtractiveReader.from_loaded(
-                    tokenizer, model, ReaderSettings(max_length=cfg.max_length, stride=cfg.stride), bf16=bf16
+                    tokenizer,
+                    model,
+                    ReaderSettings(max_length=cfg.max_length, stride=cfg.stride),
+                    bf16=bf16,
+                    device=str(device),
                 )
                 t_eval = time.time()
                 scores = evaluate(

@@ -75,6 +75,8 @@ class TrainConfig:
     eval_pairs_per_kind: int = 150
     #: Campaign only: CPU threads (the machine is shared).
     threads: int = 2
+    #: Campaign only: "cpu", or "cuda" where a GPU is lent (the same run, minutes instead of hours).
+    device: str = "cpu"
 
     @property
     def sampling_seed(self) -> int:
