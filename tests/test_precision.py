@@ -131,23 +131,33 @@ def test_real_models_auto_probe_then_stats(newsdesk_home, seed_dir, tmp_path, mo
 
 
 def test_early_stopping_keeps_the_seed_answers(seed_assistant):
-    """Staged reading (and batched ask_many) give the answers full reading gives on the seed gold.
+    """Staged reading scores as full reading does on the seed gold, and ask_many answers as ask does.
 
-    In fp32: in bf16 a near-tie between two spans can flip with the batch a
-    passage is padded in, whatever the stop rule (the evaluations measure that).
+    The stop rule is chosen to stay within half a point of full reading on
+    held-out articles, so on these 70 questions it may differ on a near-tie
+    or two, never in quality. In fp32: in bf16 a near-tie between two spans
+    can flip with the batch a passage is padded in, whatever the stop rule.
     """
     from qa import Assistant
     from qa.evaluation.gold import load_gold
+    from qa.evaluation.metrics import f1_score, max_over_references
     from qa.readers.staged import FULL_READING
     from tests.conftest import ROOT
 
-    questions = [g.question for g in load_gold(ROOT / "tests" / "gold" / "seed.jsonl")]
+    gold = load_gold(ROOT / "tests" / "gold" / "seed.jsonl")
+    questions = [g.question for g in gold]
     a = Assistant.open(seed_assistant.index_dir, precision="fp32")
     staged = [x.text for x in a.ask_many(questions)]
     one_by_one = [a.ask(q).text for q in questions[:6]]
     a.stop_rule = FULL_READING
     full = [x.text for x in a.ask_many(questions)]
-    assert staged == full
+
+    def score(texts: list[str]) -> float:
+        per = [max_over_references(f1_score, t, g.answers) if g.answers else float(not t) for t, g in zip(texts, gold)]
+        return 100 * sum(per) / len(per)
+
+    assert sum(s != f for s, f in zip(staged, full)) <= 2, list(zip(staged, full))
+    assert score(staged) >= score(full) - 1.5
     assert one_by_one == staged[:6]
 
 
