@@ -94,9 +94,7 @@ def question_time(
     lo = max(filter(None, (base.date_from, query.date_from)), default=None)
     hi = min(filter(None, (base.date_to, query.date_to, as_of)), default=None)
     if lo and hi and lo > hi:
-        lo, hi = base.date_from, min(filter(None, (base.date_to, as_of)), default=None)
-        if lo and hi and lo > hi:
-            hi = base.date_to
+        lo, hi = _callers_window(base, as_of)
     filters = Filters(date_from=lo, date_to=hi, sections=base.sections)
     return replace(query, date_from=filters.date_from, date_to=filters.date_to), filters
 
@@ -113,11 +111,19 @@ def without_window(
     and the scope says so. None when the window added nothing to narrow.
     """
     base = filters or Filters()
-    hi = min(filter(None, (base.date_to, date_bound(as_of, end=True, name="as-of"))), default=None)
-    if (query.date_from, query.date_to) == (base.date_from, hi):
+    lo, hi = _callers_window(base, date_bound(as_of, end=True, name="as-of"))
+    if (query.date_from, query.date_to) == (lo, hi):
         return None
-    wide = Filters(date_from=base.date_from, date_to=hi, sections=base.sections)
+    wide = Filters(date_from=lo, date_to=hi, sections=base.sections)
     return replace(query, date_from=wide.date_from, date_to=wide.date_to, widened=True, search_text=question), wide
+
+
+def _callers_window(base: Filters, as_of: str | None) -> tuple[str | None, str | None]:
+    """The dates the caller allows: its own, nothing after ``as_of`` unless its own dates lie after it."""
+    lo, hi = base.date_from, min(filter(None, (base.date_to, as_of)), default=None)
+    if lo and hi and lo > hi:
+        hi = base.date_to
+    return lo, hi
 
 
 def _valid_day(text: str | None) -> str | None:

@@ -153,13 +153,21 @@ def time_precisions(model, batches, warmup: int = 2) -> tuple[float, float]:
     return sorted(fp32)[len(fp32) // 2], sorted(bf16)[len(bf16) // 2]
 
 
-def choose_precision(setting, model, feats: PackedFeatures, pad_id: int, batch_size: int) -> dict:
-    """bf16 only when measured faster here: it pays off with native bf16 and loses without."""
+def choose_precision(
+    setting, model, feats: PackedFeatures, pad_id: int, batch_size: int, *, device: str = "cpu"
+) -> dict:
+    """bf16 only when measured faster here: it pays off with native bf16 and loses without.
+
+    On a GPU, ``auto`` is bf16 wherever the GPU supports it (no timing needed).
+    """
     if setting is not True and setting is not False and setting != "auto":
         raise ValueError(f'bf16 must be true, false or "auto", not {setting!r}')
     if setting != "auto":
         return {"bf16": bool(setting), "measured": False}
     import torch
+
+    if device != "cpu":
+        return {"bf16": torch.cuda.is_bf16_supported(), "measured": False}
 
     idx = list(range(0, len(feats), max(1, len(feats) // 6)))[:6]
     batches = [
@@ -267,11 +275,7 @@ def run_campaign(cfg: TrainConfig) -> Path:
         step, seen, train_s = saved["step"], saved["windows_seen"], saved.get("train_seconds", 0.0)
         _log(out, {"event": "resume", "step": step, "windows_seen": seen, "from": str(ckpt)})
     pad_id = tokenizer.pad_token_id or 0
-    prec = (
-        choose_precision(cfg.bf16, model, feats, pad_id, cfg.batch_size)
-        if device.type == "cpu"
-        else {"bf16": cfg.bf16 is not False and torch.cuda.is_bf16_supported(), "measured": False}
-    )
+    prec = choose_precision(cfg.bf16, model, feats, pad_id, cfg.batch_size, device=device.type)
     bf16 = prec["bf16"]
     _log(out, {"event": "precision", **prec, "precision": "bf16" if bf16 else "fp32", "threads": cfg.threads})
     init_dir = Path(cfg.init_from) if cfg.init_from else SHIPPED_READER

@@ -116,16 +116,17 @@ def _form_text(form: str, q: dict) -> str:
     )
 
 
-def _curve_table(curve: list[dict]) -> str:
-    def pct(x) -> str:
-        return "–" if x is None else f"{x:.1f}"
+def _pct(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1f}"
 
+
+def _curve_table(curve: list[dict]) -> str:
     if any("declined" in c for c in curve):
         kinds = ("answerable", *KINDS)
         head = "| step | windows seen | EM | F1 | " + " | ".join(f"{k} declined (%)" for k in kinds) + " |"
         rows = [
             f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
-            + " | ".join(pct((c.get("declined") or {}).get(k)) for k in kinds)
+            + " | ".join(_pct((c.get("declined") or {}).get(k)) for k in kinds)
             + " |"
             for c in curve
         ]
@@ -137,7 +138,7 @@ def _curve_table(curve: list[dict]) -> str:
     head = "| step | windows seen | EM | F1 | abstains on other-article paragraphs (%) | abstains on own paragraph minus answer (%) |"
     rows = [
         f"| {c['step']} | {c['examples_seen']} | {c['exact_match']:.1f} | {c['f1']:.1f} | "
-        f"{pct(c.get('abstain_on_negatives'))} | {pct(c.get('abstain_on_same_paragraph'))} |"
+        f"{_pct(c.get('abstain_on_negatives'))} | {_pct(c.get('abstain_on_same_paragraph'))} |"
         for c in curve
     ]
     caption = (
@@ -165,9 +166,6 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     h = r["heldout"]
     dev = r.get("squad_dev")
 
-    def pct(x) -> str:
-        return "–" if x is None else f"{x:.1f}"
-
     curve = _curve_table(r["learning_curve"])
     same_line = ""
     if h.get("at_threshold_abstain_on_same_paragraph") is not None:
@@ -179,7 +177,7 @@ def model_card(cfg: TrainConfig, r: dict, phases=None) -> str:
     last_path = phases[-1][0] or "<config>"
     points = "\n".join(
         f"| {o['threshold']:.2f} | {o['answerable_f1']:.1f} | {o['abstain_on_negatives']:.1f} | "
-        f"{pct(o.get('abstain_on_same_paragraph'))} |"
+        f"{_pct(o.get('abstain_on_same_paragraph'))} |"
         for o in r.get("operating_points", [])
     )
     rel = "\n".join(
